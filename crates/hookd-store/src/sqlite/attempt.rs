@@ -1,0 +1,139 @@
+//! The attempt log in SQLite: lists by endpoint or by message, with their filters.
+
+use hookd_core::{
+    AppId, Attempt, AttemptId, AttemptStatus, EndpointId, FailureReason, MessageId, Timestamp,
+    TriggerType,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use super::column::corrupt;
+use super::message::{push_message_filter, push_time_filter};
+use super::page::Window;
+use crate::{AttemptFilter, Page, PageQuery, Result};
+
+/// A SELECT of every attempt column from `attempts a`, followed by `$rest`.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT a.id, a.app_id, a.msg_id, a.endpoint_id, a.url, a.status,
+                    a.response_status_code, a.response, a.response_duration_ms, a.trigger_type,
+                    a.failure_reason, a.created_at
+             FROM attempts a ",
+            $rest
+        )
+    };
+}
+
+/// Whose attempts to list.
+pub(super) enum Of<'a> {
+    Endpoint(&'a EndpointId),
+    Message(&'a MessageId),
+}
+
+pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, attempt: &Attempt) -> Result<()> {
+    // An attempt that finishes after its application was deleted is not logged.
+    sqlx::query(
+        "INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
+                               response_status_code, response, response_duration_ms,
+                               trigger_type, failure_reason, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+         WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?2)",
+    )
+    .bind(attempt.id.as_str())
+    .bind(attempt.app_id.as_str())
+    .bind(attempt.msg_id.as_str())
+    .bind(attempt.endpoint_id.as_str())
+    .bind(&attempt.url)
+    .bind(attempt.status.code())
+    .bind(attempt.response_status_code)
+    .bind(&attempt.response)
+    .bind(attempt.response_duration_ms)
+    .bind(attempt.trigger.code())
+    .bind(attempt.failure.map(FailureReason::as_str))
+    .bind(attempt.created_at.as_millis())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn get(
+    reader: &SqlitePool,
+    app: &AppId,
+    msg: &MessageId,
+    id: &str,
+) -> Result<Option<Attempt>> {
+    let row = sqlx::query(select!("WHERE a.app_id = ? AND a.msg_id = ? AND a.id = ?"))
+        .bind(app.as_str())
+        .bind(msg.as_str())
+        .bind(id)
+        .fetch_optional(reader)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub(super) async fn list(
+    reader: &SqlitePool,
+    app: &AppId,
+    of: Of<'_>,
+    page: &PageQuery,
+    filter: &AttemptFilter,
+) -> Result<Page<Attempt>> {
+    let window = Window::new(page);
+    let types = filter.event_types.as_deref().filter(|t| !t.is_empty());
+    let mut sql = QueryBuilder::<Sqlite>::new(select!(""));
+    if types.is_some() || filter.channel.is_some() {
+        sql.push(" JOIN messages m ON m.id = a.msg_id");
+    }
+    sql.push(" WHERE a.app_id = ")
+        .push_bind(app.as_str().to_owned());
+    match of {
+        Of::Endpoint(ep) => sql
+            .push(" AND a.endpoint_id = ")
+            .push_bind(ep.as_str().to_owned()),
+        Of::Message(msg) => sql
+            .push(" AND a.msg_id = ")
+            .push_bind(msg.as_str().to_owned()),
+    };
+    if let Some(status) = filter.status {
+        sql.push(" AND a.status = ").push_bind(status.code());
+    }
+    match filter.status_code_class {
+        None => {}
+        Some(0) => {
+            sql.push(" AND a.response_status_code = 0");
+        }
+        Some(class) => {
+            sql.push(" AND a.response_status_code BETWEEN ")
+                .push_bind(class);
+            sql.push(" AND ").push_bind(class.saturating_add(99));
+        }
+    }
+    push_message_filter(&mut sql, types, filter.channel.as_deref());
+    push_time_filter(&mut sql, "a.created_at", filter.before, filter.after);
+    window.push(&mut sql, "a.id");
+    let rows = sql.build().fetch_all(reader).await?;
+    let attempts = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(window.page(attempts, |a| a.id.as_str()))
+}
+
+fn from_row(row: &SqliteRow) -> Result<Attempt> {
+    let status: i64 = row.try_get("status")?;
+    let failure: Option<String> = row.try_get("failure_reason")?;
+    Ok(Attempt {
+        id: AttemptId::from_stored(row.try_get("id")?),
+        app_id: AppId::from_stored(row.try_get("app_id")?),
+        msg_id: MessageId::from_stored(row.try_get("msg_id")?),
+        endpoint_id: EndpointId::from_stored(row.try_get("endpoint_id")?),
+        url: row.try_get("url")?,
+        status: AttemptStatus::from_code(status).ok_or_else(|| corrupt("status", status))?,
+        response_status_code: row.try_get("response_status_code")?,
+        response: row.try_get("response")?,
+        response_duration_ms: row.try_get("response_duration_ms")?,
+        trigger: TriggerType::from_code(row.try_get("trigger_type")?),
+        failure: failure
+            .map(|f| FailureReason::parse(&f).ok_or_else(|| corrupt("failure_reason", f)))
+            .transpose()?,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}

@@ -1,0 +1,232 @@
+//! The SQLite backend: one file in WAL mode, one writer connection, a few readers.
+//!
+//! Architecture Invariant: every write goes through the single writer connection, so writes
+//! queue in-process instead of racing for SQLite's lock (no `SQLITE_BUSY` when a reader would
+//! upgrade). Reads use their own pool and see the last committed state.
+//!
+//! This file opens the database and routes each `Store` method to its module and pool; the
+//! SQL lives in one module per noun.
+
+mod app;
+mod attempt;
+mod column;
+mod endpoint;
+mod fanout;
+mod message;
+mod page;
+mod queue;
+mod schema;
+mod token;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hookd_core::{
+    AppId, Application, Attempt, Endpoint, EndpointId, Message, MessageId, Timestamp,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{
+    AttemptFilter, Claim, DeliveryId, Inserted, MessageFilter, NewMessage, Outcome, Page,
+    PageQuery, Result, Store, TokenRecord,
+};
+
+const READERS: u32 = 4;
+
+/// A `Store` kept in one SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it if missing, and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL syncs the WAL on every commit: an acknowledged message survives power loss.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let writer = pool(1).connect_with(options.clone()).await?;
+        schema::migrate(&writer).await?;
+        // `query_only` rather than a read-only open: a read-only connection cannot create the
+        // WAL index if it happens to be the first to open the file.
+        let reader = pool(READERS)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Closes every connection, waiting for queries in flight; the last close checkpoints the WAL.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Connections stay open for the life of the store, keeping their prepared statements.
+fn pool(size: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(size)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_token(&self, record: &TokenRecord) -> Result<()> {
+        token::insert(&self.writer, record).await
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        token::find(&self.reader, hash).await
+    }
+
+    async fn count_tokens(&self) -> Result<u64> {
+        token::count(&self.reader).await
+    }
+
+    async fn insert_application(&self, application: &Application) -> Result<()> {
+        app::insert(&self.writer, application).await
+    }
+
+    async fn get_application(&self, id_or_uid: &str) -> Result<Option<Application>> {
+        app::get(&self.reader, id_or_uid).await
+    }
+
+    async fn list_applications(&self, page: &PageQuery) -> Result<Page<Application>> {
+        app::list(&self.reader, page).await
+    }
+
+    async fn update_application(&self, application: &Application) -> Result<()> {
+        app::update(&self.writer, application).await
+    }
+
+    async fn delete_application(&self, id: &AppId) -> Result<bool> {
+        app::delete(&self.writer, id).await
+    }
+
+    async fn insert_endpoint(&self, ep: &Endpoint) -> Result<()> {
+        endpoint::insert(&self.writer, ep).await
+    }
+
+    async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> Result<Option<Endpoint>> {
+        endpoint::get(&self.reader, app, id_or_uid).await
+    }
+
+    async fn list_endpoints(&self, app: &AppId, page: &PageQuery) -> Result<Page<Endpoint>> {
+        endpoint::list(&self.reader, app, page).await
+    }
+
+    async fn update_endpoint(&self, ep: &Endpoint) -> Result<()> {
+        endpoint::update(&self.writer, ep).await
+    }
+
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<bool> {
+        endpoint::delete(&self.writer, app, id).await
+    }
+
+    async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>> {
+        fanout::insert_messages(&self.writer, batch).await
+    }
+
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>> {
+        message::get(&self.reader, app, id_or_event_id).await
+    }
+
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+    ) -> Result<Page<Message>> {
+        message::list(&self.reader, app, page, filter).await
+    }
+
+    async fn list_attempts_by_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &AttemptFilter,
+    ) -> Result<Page<Attempt>> {
+        let of = attempt::Of::Endpoint(endpoint);
+        attempt::list(&self.reader, app, of, page, filter).await
+    }
+
+    async fn list_attempts_by_message(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+        filter: &AttemptFilter,
+    ) -> Result<Page<Attempt>> {
+        attempt::list(&self.reader, app, attempt::Of::Message(msg), page, filter).await
+    }
+
+    async fn get_attempt(&self, app: &AppId, msg: &MessageId, id: &str) -> Result<Option<Attempt>> {
+        attempt::get(&self.reader, app, msg, id).await
+    }
+
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        skip: &[EndpointId],
+    ) -> Result<Claim> {
+        queue::claim_due(&self.writer, now, lease_until, limit, skip).await
+    }
+
+    async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
+        queue::record_outcomes(&self.writer, outcomes).await
+    }
+
+    async fn release(&self, ids: &[DeliveryId]) -> Result<()> {
+        queue::release(&self.writer, ids).await
+    }
+
+    async fn release_all(&self) -> Result<()> {
+        queue::release_all(&self.writer).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pragma's value as text, whichever type SQLite reports it in.
+    async fn pragma(pool: &SqlitePool, name: &str) -> String {
+        let sql = format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_connection_syncs_each_commit_and_enforces_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hookd.db"))
+            .await
+            .unwrap();
+        for pool in [&store.writer, &store.reader] {
+            assert_eq!(pragma(pool, "journal_mode").await, "wal");
+            assert_eq!(pragma(pool, "synchronous").await, "2", "FULL");
+            assert_eq!(pragma(pool, "foreign_keys").await, "1");
+            assert_eq!(pragma(pool, "busy_timeout").await, "5000");
+        }
+        let write = sqlx::query("DELETE FROM tokens")
+            .execute(&store.reader)
+            .await;
+        assert!(write.is_err(), "readers are query-only");
+    }
+}

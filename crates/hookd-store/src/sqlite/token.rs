@@ -1,0 +1,45 @@
+//! API tokens in SQLite: hashes and the scope each one grants.
+
+use hookd_core::{AppId, Timestamp};
+use sqlx::{Row, SqlitePool};
+
+use crate::{Result, StoreError, TokenRecord, TokenScope};
+
+pub(super) async fn insert(writer: &SqlitePool, record: &TokenRecord) -> Result<()> {
+    let app_id = match &record.scope {
+        TokenScope::Admin => None,
+        TokenScope::Application(app) => Some(app.as_str()),
+    };
+    sqlx::query("INSERT INTO tokens (hash, app_id, created_at) VALUES (?, ?, ?)")
+        .bind(&record.hash)
+        .bind(app_id)
+        .bind(record.created_at.as_millis())
+        .execute(writer)
+        .await
+        .map_err(super::column::conflict_as("token"))?;
+    Ok(())
+}
+
+pub(super) async fn find(reader: &SqlitePool, hash: &str) -> Result<Option<TokenRecord>> {
+    let row = sqlx::query("SELECT hash, app_id, created_at FROM tokens WHERE hash = ?")
+        .bind(hash)
+        .fetch_optional(reader)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let scope = match row.try_get::<Option<String>, _>("app_id")? {
+        None => TokenScope::Admin,
+        Some(app) => TokenScope::Application(AppId::from_stored(app)),
+    };
+    Ok(Some(TokenRecord {
+        hash: row.try_get("hash")?,
+        scope,
+        created_at: Timestamp(row.try_get("created_at")?),
+    }))
+}
+
+pub(super) async fn count(reader: &SqlitePool) -> Result<u64> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+        .fetch_one(reader)
+        .await?;
+    u64::try_from(count).map_err(|e| StoreError::Corrupt(format!("token count: {e}")))
+}

@@ -1,0 +1,25 @@
+//! hookd-store's integration tests: one conformance suite that every backend must pass.
+//!
+//! Tests take a `&dyn Store` from `each_store`, so a new backend joins by being opened there.
+
+mod applications;
+mod attempts;
+mod endpoints;
+mod fixtures;
+mod messages;
+mod pagination;
+mod queue;
+mod sqlite;
+
+use hookd_store::{SqliteStore, Store};
+
+/// Runs `test` against a fresh, empty store of each backend.
+pub async fn each_store(test: impl AsyncFn(&dyn Store)) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sqlite = SqliteStore::open(&dir.path().join("hookd.db"))
+        .await
+        .expect("open SQLite");
+    test(&sqlite).await;
+    sqlite.close().await;
+    // A PostgreSQL store joins here, when HOOKD_TEST_POSTGRES_URL is set.
+}
