@@ -1,0 +1,25 @@
+//! hookd's wire types: the JSON shapes of the Svix v1 API, exactly as the spec names them.
+//! Only shapes live here; the server converts them to and from domain types at its edge.
+//!
+//! Request types ignore fields they do not know (SDKs send newer fields than we read), and
+//! accept the older names some SDK versions still send (`filterTypes`, `rateLimit`) beside the
+//! spec's. Response types always carry their keys, `null` when there is no value.
+
+mod application;
+mod attempt;
+mod endpoint;
+mod error;
+mod json;
+mod list;
+mod message;
+mod patch;
+pub mod timestamp;
+
+pub use application::{ApplicationIn, ApplicationOut, ApplicationPatch};
+pub use attempt::MessageAttemptOut;
+pub use endpoint::{EndpointIn, EndpointOut, EndpointPatch, EndpointSecretOut, EndpointUpdate};
+pub use error::{HttpErrorOut, ValidationError, ValidationErrorItem};
+pub use json::{JsonError, JsonErrorKind, from_json_slice};
+pub use list::ListResponse;
+pub use message::{MessageIn, MessageOut};
+pub use patch::Patch;

@@ -1,0 +1,65 @@
+//! Auth: the `Caller` extractor checks the bearer token and says what it may reach.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use hookd_core::AppId;
+use hookd_store::TokenScope;
+
+use crate::api::ApiError;
+use crate::state::AppState;
+use crate::token;
+
+/// The authenticated caller of an `/api/v1` route.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub scope: TokenScope,
+}
+
+impl Caller {
+    /// Fails unless this caller may reach the application.
+    pub fn check_app(&self, app: &AppId) -> Result<(), ApiError> {
+        match &self.scope {
+            TokenScope::Admin => Ok(()),
+            TokenScope::Application(own) if own == app => Ok(()),
+            TokenScope::Application(_) => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// Fails unless this caller is an admin (listing or creating applications, say).
+    pub fn check_admin(&self) -> Result<(), ApiError> {
+        match self.scope {
+            TokenScope::Admin => Ok(()),
+            TokenScope::Application(_) => Err(ApiError::Forbidden),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::Unauthorized("missing Authorization header"))?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("invalid Authorization header"))?;
+        let presented = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or(ApiError::Unauthorized(
+                "expected 'Authorization: Bearer <token>'",
+            ))?
+            .trim();
+        let record = state
+            .store
+            .find_token(&token::hash(presented))
+            .await?
+            .ok_or(ApiError::Unauthorized("invalid token"))?;
+        Ok(Caller {
+            scope: record.scope,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! Messages (`/app/{app_id}/msg/...`): create (stored and fanned out durably before the 202),
+//! list, get by id or event id.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use hookd_api::{ListResponse, MessageIn, MessageOut};
+use hookd_core::name::{CHANNEL_MAX, EVENT_TYPE_MAX, UID_MAX};
+use hookd_core::{AppId, Message, MessageId};
+use hookd_store::{MessageFilter, NewMessage, Ordering};
+use serde_json::value::RawValue;
+
+use crate::api::application::{create_for_message, find_application};
+use crate::api::extract::{Json, Path, QueryParams, check_name, check_name_list, list_out};
+use crate::api::{ApiError, Caller};
+use crate::state::AppState;
+
+const MAX_MESSAGE_CHANNELS: usize = 5;
+const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 5..=90;
+const DEFAULT_RETENTION_DAYS: i64 = 90;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/{app_id}/msg", get(list_messages).post(create_message))
+        .route("/app/{app_id}/msg/{msg_id}", get(get_message))
+}
+
+/// The message a path names by id or event id.
+pub(super) async fn find_message(
+    state: &AppState,
+    app: &AppId,
+    id_or_event_id: &str,
+) -> Result<Message, ApiError> {
+    state
+        .store
+        .get_message(app, id_or_event_id)
+        .await?
+        .ok_or(ApiError::NotFound("message"))
+}
+
+/// 202 once the message and its deliveries are durable; `with_content=false` answers with
+/// `{}` as the payload.
+async fn create_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(app_id): Path<String>,
+    query: QueryParams,
+    Json(body): Json<MessageIn>,
+) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
+    let with_content = query.flag("with_content", true)?;
+    let fields = check_message_in(&body)?;
+    let app = match state.store.get_application(&app_id).await? {
+        Some(app) => {
+            caller.check_app(&app.id)?;
+            app
+        }
+        None => match body.application {
+            Some(app_in) => create_for_message(&state, &caller, &app_id, app_in).await?,
+            None => return Err(ApiError::NotFound("application")),
+        },
+    };
+    let message = Message {
+        id: state.new_message_id(),
+        app_id: app.id,
+        event_type: body.event_type,
+        event_id: body.event_id,
+        channels: fields.channels,
+        payload: body.payload.get().to_owned(),
+        retention_days: fields.retention_days,
+        created_at: state.now(),
+    };
+    // The payload came in as raw JSON already: hand it back without parsing it again.
+    let payload = if with_content {
+        body.payload
+    } else {
+        empty_object()
+    };
+    let out = message_out(&message, payload);
+    state.submit_message(NewMessage { message }).await?;
+    Ok((StatusCode::ACCEPTED, Json(out)))
+}
+
+/// Newest first. Filters: `event_types`, `channel`, `before`, `after`; `with_content=false`
+/// leaves payloads out.
+async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(app_id): Path<String>,
+    query: QueryParams,
+) -> Result<Json<ListResponse<MessageOut>>, ApiError> {
+    let app = find_application(&state, &caller, &app_id).await?;
+    let page = query.page(Ordering::Descending, |s| MessageId::parse(s).is_some())?;
+    let filter = MessageFilter {
+        event_types: query.names("event_types", EVENT_TYPE_MAX)?,
+        channel: query.name("channel", CHANNEL_MAX)?,
+        before: query.time("before")?,
+        after: query.time("after")?,
+    };
+    let with_content = query.flag("with_content", true)?;
+    let page = state.store.list_messages(&app.id, &page, &filter).await?;
+    Ok(Json(list_out(page, |message| {
+        stored_message_out(&message, with_content)
+    })?))
+}
+
+async fn get_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((app_id, msg_id)): Path<(String, String)>,
+    query: QueryParams,
+) -> Result<Json<MessageOut>, ApiError> {
+    let with_content = query.flag("with_content", true)?;
+    let app = find_application(&state, &caller, &app_id).await?;
+    let message = find_message(&state, &app.id, &msg_id).await?;
+    Ok(Json(stored_message_out(&message, with_content)?))
+}
+
+/// What `check_message_in` settles beyond the body's own fields.
+struct CheckedFields {
+    channels: Option<Vec<String>>,
+    retention_days: i64,
+}
+
+fn check_message_in(body: &MessageIn) -> Result<CheckedFields, ApiError> {
+    check_name(&["body", "eventType"], &body.event_type, EVENT_TYPE_MAX)?;
+    if !body.payload.get().trim_start().starts_with('{') {
+        return Err(ApiError::invalid(
+            &["body", "payload"],
+            "must be a JSON object",
+        ));
+    }
+    if let Some(event_id) = &body.event_id {
+        check_name(&["body", "eventId"], event_id, UID_MAX)?;
+    }
+    let channels = match &body.channels {
+        Some(channels) => Some(check_name_list(
+            &["body", "channels"],
+            channels.clone(),
+            CHANNEL_MAX,
+            MAX_MESSAGE_CHANNELS,
+        )?),
+        None => None,
+    };
+    let retention_days = body
+        .payload_retention_period
+        .unwrap_or(DEFAULT_RETENTION_DAYS);
+    if !RETENTION_DAYS.contains(&retention_days) {
+        let msg = "must be between 5 and 90 days";
+        return Err(ApiError::invalid(&["body", "payloadRetentionPeriod"], msg));
+    }
+    Ok(CheckedFields {
+        channels,
+        retention_days,
+    })
+}
+
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("`{}` is JSON")
+}
+
+/// A stored message on the wire; its payload is the stored text, byte for byte.
+fn stored_message_out(message: &Message, with_content: bool) -> Result<MessageOut, ApiError> {
+    let payload = if with_content {
+        RawValue::from_string(message.payload.clone())
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+    } else {
+        empty_object()
+    };
+    Ok(message_out(message, payload))
+}
+
+fn message_out(message: &Message, payload: Box<RawValue>) -> MessageOut {
+    MessageOut {
+        id: message.id.to_string(),
+        event_type: message.event_type.clone(),
+        event_id: message.event_id.clone(),
+        channels: message.channels.clone(),
+        payload,
+        timestamp: hookd_api::timestamp::format_millis(message.created_at.as_millis()),
+    }
+}

@@ -1,0 +1,146 @@
+//! The endpoint ownership challenge: before hookd stores an endpoint (or a new URL for one), it
+//! asks the URL to echo a one-time token, so nobody can point webhooks at a server that did not
+//! agree to receive them.
+//!
+//! `GET <url>?challenge=<token>` carries Standard Webhooks headers whose signed payload is the
+//! token, so a receiver that already holds the secret can check that hookd is asking. The answer
+//! must be a 2xx whose body is the token (whitespace trimmed) or `{"challenge": "<token>"}`.
+
+use std::time::Duration;
+
+use hookd_core::FailureReason;
+use hookd_receiver::{CHALLENGE_ID_PREFIX, CHALLENGE_PARAM, Secret};
+use reqwest::Method;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+
+use crate::outbound::{Failed, Request};
+use crate::state::AppState;
+use crate::worker::signature_headers;
+
+/// The most of a challenge answer hookd reads.
+const ANSWER_CAP: usize = 4096;
+
+/// Why an endpoint did not pass the challenge; the text goes to the API caller as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChallengeFailure {
+    #[error("endpoint verification failed: the secret is not valid")]
+    BadSecret,
+    #[error("endpoint verification failed: {0}")]
+    NotAllowed(String),
+    #[error("endpoint verification failed: DNS lookup failed: {0}")]
+    Dns(String),
+    #[error("endpoint verification failed: connection failed: {0}")]
+    Connect(String),
+    #[error("endpoint verification failed: TLS failed: {0}")]
+    Tls(String),
+    #[error("endpoint verification failed: no answer within {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    #[error(
+        "endpoint verification failed: the URL redirected ({status}{}); hookd does not follow redirects",
+        location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default()
+    )]
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    #[error("endpoint verification failed: the URL answered status {0}; expected 2xx")]
+    Status(u16),
+    #[error(
+        "endpoint verification failed: the response body did not echo the challenge \
+         (expected the token from the `challenge` query parameter, as plain text or {{\"challenge\": \"...\"}})"
+    )]
+    WrongAnswer,
+}
+
+impl ChallengeFailure {
+    fn from_failed(failed: Failed, timeout: Duration) -> ChallengeFailure {
+        match failed.reason {
+            FailureReason::Blocked => ChallengeFailure::NotAllowed(failed.detail),
+            FailureReason::Dns => ChallengeFailure::Dns(failed.detail),
+            FailureReason::Tls => ChallengeFailure::Tls(failed.detail),
+            FailureReason::Timeout => ChallengeFailure::Timeout(timeout),
+            FailureReason::Connect | FailureReason::Status => {
+                ChallengeFailure::Connect(failed.detail)
+            }
+        }
+    }
+}
+
+/// Runs the challenge against `url`, signing with `secret`.
+pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), ChallengeFailure> {
+    let timeout = state.config.challenge_timeout;
+    let secret = Secret::parse(secret).map_err(|_| ChallengeFailure::BadSecret)?;
+    let mut target = state
+        .outbound
+        .vet_url(url)
+        .map_err(|f| ChallengeFailure::from_failed(f, timeout))?;
+    let token = state.new_challenge_token();
+    target
+        .query_pairs_mut()
+        .append_pair(CHALLENGE_PARAM, &token);
+
+    let id = format!("{CHALLENGE_ID_PREFIX}{}", state.new_challenge_token());
+    let timestamp = state.now().as_unix_seconds();
+    let signature = hookd_receiver::sign(&secret, &id, timestamp, token.as_bytes());
+    let mut headers = HeaderMap::new();
+    signature_headers(
+        &mut headers,
+        state.config.signature_headers,
+        &id,
+        timestamp,
+        &signature,
+    );
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("text/plain, application/json"),
+    );
+
+    let answer = state
+        .outbound
+        .send(Request {
+            method: Method::GET,
+            url: target,
+            headers,
+            body: None,
+            timeout,
+            body_cap: ANSWER_CAP,
+        })
+        .await
+        .map_err(|f| ChallengeFailure::from_failed(f, timeout))?;
+    match answer.status {
+        200..=299 if echoes(&answer.body, &token) => Ok(()),
+        200..=299 => Err(ChallengeFailure::WrongAnswer),
+        status @ 300..=399 => Err(ChallengeFailure::Redirect {
+            status,
+            location: answer.location,
+        }),
+        status => Err(ChallengeFailure::Status(status)),
+    }
+}
+
+/// True if `body` is the token, bare or as `{"challenge": token}`.
+fn echoes(body: &str, token: &str) -> bool {
+    let body = body.trim();
+    if body == token {
+        return true;
+    }
+    #[derive(serde::Deserialize)]
+    struct Echo {
+        challenge: String,
+    }
+    serde_json::from_str::<Echo>(body).is_ok_and(|echo| echo.challenge == token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::echoes;
+
+    #[test]
+    fn an_echo_is_the_bare_token_or_a_json_object() {
+        assert!(echoes("tok\n", "tok"));
+        assert!(echoes(" {\"challenge\": \"tok\"} ", "tok"));
+        assert!(!echoes("tok2", "tok"));
+        assert!(!echoes("{\"challenge\": \"nope\"}", "tok"));
+        assert!(!echoes("", "tok"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Config: every server option as a typed value, with the documented defaults.
+//!
+//! The binary layers defaults, a TOML file and `HOOKD_*` variables into this struct once, at
+//! start-up; `validate` refuses what cannot work, so a bad option stops the process before it
+//! listens rather than failing later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hookd_core::net::AllowList;
+use hookd_core::retry::RetryPolicy;
+use serde::{Deserialize, Serialize};
+
+/// Whether a new or changed endpoint URL must echo a challenge before it is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointVerification {
+    Required,
+    Off,
+}
+
+/// Which names the signature headers of a delivery carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureHeaders {
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature` (Standard Webhooks).
+    Webhook,
+    /// `svix-id`, `svix-timestamp`, `svix-signature`.
+    Svix,
+    Both,
+}
+
+/// The server's options as read from file and environment, before validation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub endpoint_verification: EndpointVerification,
+    pub challenge_timeout: String,
+    pub delivery_timeout: String,
+    pub retry_schedule: Vec<String>,
+    pub retry_jitter: f64,
+    pub min_backoff_after_throttle: String,
+    pub max_retry_after: String,
+    pub signature_headers: SignatureHeaders,
+    #[serde(deserialize_with = "string_or_list")]
+    pub allowed_networks: Vec<String>,
+    pub max_payload_bytes: usize,
+    pub max_in_flight: usize,
+    pub max_in_flight_per_endpoint: usize,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            listen: "127.0.0.1:8071".into(),
+            data_dir: PathBuf::from("./hookd-data"),
+            endpoint_verification: EndpointVerification::Required,
+            challenge_timeout: "10s".into(),
+            delivery_timeout: "15s".into(),
+            retry_schedule: ["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"]
+                .map(String::from)
+                .to_vec(),
+            retry_jitter: 0.2,
+            min_backoff_after_throttle: "60s".into(),
+            max_retry_after: "24h".into(),
+            signature_headers: SignatureHeaders::Webhook,
+            allowed_networks: Vec::new(),
+            max_payload_bytes: 1024 * 1024,
+            max_in_flight: 512,
+            max_in_flight_per_endpoint: 32,
+        }
+    }
+}
+
+/// The validated configuration the server runs on.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub endpoint_verification: EndpointVerification,
+    pub challenge_timeout: Duration,
+    pub delivery_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub signature_headers: SignatureHeaders,
+    pub allowed_networks: AllowList,
+    pub max_payload_bytes: usize,
+    pub max_in_flight: usize,
+    pub max_in_flight_per_endpoint: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid config: {field}: {problem}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+fn bad(field: &'static str, problem: impl ToString) -> ConfigError {
+    ConfigError {
+        field,
+        problem: problem.to_string(),
+    }
+}
+
+fn duration(field: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(value).map_err(|e| bad(field, format!("{value:?}: {e}")))
+}
+
+/// A list, or one comma-separated string (the form an environment variable takes).
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        OneOrMany::Many(v) => v,
+    })
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let listen = self
+            .listen
+            .parse()
+            .map_err(|e| bad("listen", format!("{:?}: {e} (want host:port)", self.listen)))?;
+        let schedule = self
+            .retry_schedule
+            .iter()
+            .map(|d| duration("retry_schedule", d))
+            .collect::<Result<Vec<_>, _>>()?;
+        if schedule.is_empty() {
+            return Err(bad("retry_schedule", "needs at least one entry"));
+        }
+        if !(0.0..=1.0).contains(&self.retry_jitter) {
+            return Err(bad("retry_jitter", "must be between 0 and 1"));
+        }
+        let allowed_networks = AllowList::parse(&self.allowed_networks).map_err(|e| {
+            bad(
+                "allowed_networks",
+                format!("{e} (want CIDRs like 127.0.0.1/32)"),
+            )
+        })?;
+        for (field, value) in [
+            ("max_payload_bytes", self.max_payload_bytes),
+            ("max_in_flight", self.max_in_flight),
+            (
+                "max_in_flight_per_endpoint",
+                self.max_in_flight_per_endpoint,
+            ),
+        ] {
+            if value == 0 {
+                return Err(bad(field, "must be at least 1"));
+            }
+        }
+        Ok(Config {
+            listen,
+            data_dir: self.data_dir,
+            endpoint_verification: self.endpoint_verification,
+            challenge_timeout: duration("challenge_timeout", &self.challenge_timeout)?,
+            delivery_timeout: duration("delivery_timeout", &self.delivery_timeout)?,
+            retry: RetryPolicy {
+                schedule,
+                jitter: self.retry_jitter,
+                min_backoff_after_throttle: duration(
+                    "min_backoff_after_throttle",
+                    &self.min_backoff_after_throttle,
+                )?,
+                max_retry_after: duration("max_retry_after", &self.max_retry_after)?,
+            },
+            signature_headers: self.signature_headers,
+            allowed_networks,
+            max_payload_bytes: self.max_payload_bytes,
+            max_in_flight: self.max_in_flight,
+            max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
+        })
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        RawConfig::default()
+            .validate()
+            .expect("the defaults are valid")
+    }
+}

@@ -1,0 +1,309 @@
+//! Outbound: every request hookd makes to a receiver goes through here, guarded against SSRF.
+//!
+//! Only http and https. IP-literal hosts are vetted here (reqwest never asks a resolver about
+//! them); names go through `GuardedResolver`, which resolves, vets every address and hands
+//! reqwest only what it vetted, so a DNS answer cannot change between check and connect. No
+//! proxy, no redirects, and response bodies are read only up to a cap.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hookd_core::FailureReason;
+use hookd_core::net::{AllowList, ForbiddenAddress, vet};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Client, Method, Url, redirect};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+pub const USER_AGENT: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
+
+/// A request that did not produce an HTTP answer, or was never sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failed {
+    pub reason: FailureReason,
+    pub detail: String,
+}
+
+/// The receiver's answer, its body cut at the cap.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<Duration>,
+    pub location: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// One request to make.
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<&'a [u8]>,
+    pub timeout: Duration,
+    pub body_cap: usize,
+}
+
+#[derive(Clone)]
+pub struct Outbound {
+    client: Client,
+    allow: AllowList,
+}
+
+impl Outbound {
+    pub fn new(allow: AllowList) -> Outbound {
+        let resolver = Arc::new(GuardedResolver {
+            allow: allow.clone(),
+        });
+        let client = Client::builder()
+            .user_agent(USER_AGENT)
+            .no_proxy()
+            .redirect(redirect::Policy::none())
+            .dns_resolver(resolver)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .expect("the TLS backend and resolver are always available");
+        Outbound { client, allow }
+    }
+
+    /// Parses a receiver URL and refuses what hookd must never call: other schemes, and hosts
+    /// that are forbidden IP literals.
+    pub fn vet_url(&self, raw: &str) -> Result<Url, Failed> {
+        let url = Url::parse(raw).map_err(|e| blocked(format!("invalid URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(blocked(format!(
+                "scheme {:?} is not allowed (http or https only)",
+                url.scheme()
+            )));
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(v4.into()),
+            Some(url::Host::Ipv6(v6)) => Some(v6.into()),
+            Some(url::Host::Domain(_)) => None,
+            None => return Err(blocked("the URL has no host".into())),
+        };
+        if let Some(ip) = ip {
+            vet(ip, &self.allow).map_err(|e| blocked(e.to_string()))?;
+        }
+        Ok(url)
+    }
+
+    /// Sends the request; an HTTP answer of any status is `Ok`.
+    pub async fn send(&self, request: Request<'_>) -> Result<Answer, Failed> {
+        let started = Instant::now();
+        let timeout = request.timeout;
+        let work = self.send_and_read(request, started);
+        match tokio::time::timeout(timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(timed_out(timeout)),
+        }
+    }
+
+    async fn send_and_read(
+        &self,
+        request: Request<'_>,
+        started: Instant,
+    ) -> Result<Answer, Failed> {
+        let mut builder = self
+            .client
+            .request(request.method, request.url)
+            .headers(request.headers)
+            .timeout(request.timeout);
+        if let Some(body) = request.body {
+            builder = builder.body(body.to_vec());
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| classify(&e, request.timeout))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut body = Vec::new();
+        while body.len() < request.body_cap {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                // The status is what counts; a body cut short is still an answer.
+                Err(_) => break,
+            }
+        }
+        body.truncate(request.body_cap);
+        Ok(Answer {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            retry_after,
+            location,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+fn blocked(detail: String) -> Failed {
+    Failed {
+        reason: FailureReason::Blocked,
+        detail,
+    }
+}
+
+fn timed_out(after: Duration) -> Failed {
+    Failed {
+        reason: FailureReason::Timeout,
+        detail: format!(
+            "no complete answer within {}",
+            humantime::format_duration(after)
+        ),
+    }
+}
+
+/// Sorts a transport error into a failure reason by looking through its causes.
+fn classify(error: &reqwest::Error, timeout: Duration) -> Failed {
+    if error.is_timeout() {
+        return timed_out(timeout);
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut chain = Vec::new();
+    while let Some(cause) = source {
+        if let Some(forbidden) = cause.downcast_ref::<BlockedHost>() {
+            return blocked(forbidden.to_string());
+        }
+        if let Some(dns) = cause.downcast_ref::<DnsFailure>() {
+            return Failed {
+                reason: FailureReason::Dns,
+                detail: dns.to_string(),
+            };
+        }
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    let text = chain.last().cloned().unwrap_or_else(|| error.to_string());
+    let lower = chain.join(": ").to_ascii_lowercase();
+    let reason =
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            FailureReason::Tls
+        } else {
+            FailureReason::Connect
+        };
+    Failed {
+        reason,
+        detail: text,
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = OffsetDateTime::parse(value, &Rfc2822).ok()?;
+    let wait = at - OffsetDateTime::now_utc();
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to a forbidden address: {source}")]
+struct BlockedHost {
+    host: String,
+    #[source]
+    source: ForbiddenAddress,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not resolve {host}: {problem}")]
+struct DnsFailure {
+    host: String,
+    problem: String,
+}
+
+/// Resolves a host name, and refuses it if any of its addresses is forbidden.
+struct GuardedResolver {
+    allow: AllowList,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow = self.allow.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host(format!("{host}:0")).await;
+            let addrs: Vec<SocketAddr> = match found {
+                Ok(addrs) => addrs.collect(),
+                Err(e) => {
+                    return Err(Box::new(DnsFailure {
+                        host,
+                        problem: e.to_string(),
+                    }) as _);
+                }
+            };
+            if addrs.is_empty() {
+                return Err(Box::new(DnsFailure {
+                    host,
+                    problem: "no addresses".into(),
+                }) as _);
+            }
+            for addr in &addrs {
+                if let Err(source) = vet(addr.ip(), &allow) {
+                    return Err(Box::new(BlockedHost { host, source }) as _);
+                }
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_hosts_are_vetted_in_every_spelling() {
+        let outbound = Outbound::new(AllowList::default());
+        for url in [
+            "http://127.0.0.1/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.0.0.1/",
+            "http://[fd00:ec2::254]/",
+            "ftp://example.com/",
+            "file:///etc/passwd",
+        ] {
+            let failed = outbound.vet_url(url).expect_err(url);
+            assert_eq!(failed.reason, FailureReason::Blocked, "{url}");
+        }
+        assert!(outbound.vet_url("https://93.184.215.14/hook").is_ok());
+        assert!(outbound.vet_url("https://example.com/hook").is_ok());
+    }
+
+    #[test]
+    fn the_allow_list_opens_literal_loopback() {
+        let allow = AllowList::parse(&["127.0.0.0/8".to_string()]).unwrap();
+        let outbound = Outbound::new(allow);
+        assert!(outbound.vet_url("http://127.0.0.1:8080/").is_ok());
+        assert!(outbound.vet_url("http://10.0.0.1/").is_err());
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

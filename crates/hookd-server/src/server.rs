@@ -1,0 +1,112 @@
+//! Server: binds the API, starts the ingest task and the worker, and shuts all down in order.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::ServiceExt;
+use axum::extract::Request;
+use hookd_store::{Store, StoreError, TokenScope};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+use crate::config::Config;
+use crate::outbound::Outbound;
+use crate::state::AppState;
+use crate::{api, ingest, token, worker};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed")]
+    Serve(#[source] std::io::Error),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+/// A bound, ready server. `build` then `run`; `local_addr` in between tells tests the port.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    ingest: JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `config.listen` and prepares the store for this process.
+    pub async fn build(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
+        // One process owns the embedded store: a lease left by a crashed run is stale, so
+        // everything it had claimed is due again now.
+        store.release_all().await?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let (ingest, ingest_task) = ingest::spawn(store.clone());
+        let outbound = Outbound::new(config.allowed_networks.clone());
+        let state = AppState::new(store, config, outbound, ingest, Arc::new(Notify::new()));
+        Ok(Server {
+            listener,
+            state,
+            ingest: ingest_task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` resolves, then stops taking requests, lets requests and deliveries
+    /// in flight finish, gives back claimed work not yet started, and returns.
+    pub async fn run(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server {
+            listener,
+            state,
+            ingest,
+        } = self;
+        let (stop, stopped) = watch::channel(false);
+        let worker = worker::spawn(state.clone(), stopped);
+        // Older SDKs call paths with a trailing slash; route them as without.
+        let app = NormalizePathLayer::trim_trailing_slash().layer(api::router(state.clone()));
+        drop(state);
+        let served = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+            .with_graceful_shutdown(async move {
+                signal.await;
+                let _ = stop.send(true);
+            })
+            .await;
+        let _ = worker.await;
+        let _ = ingest.await;
+        served.map_err(ServerError::Serve)
+    }
+}
+
+/// On first start no token exists: make an admin token and return it, to be shown once.
+pub async fn first_admin_token(
+    store: &dyn Store,
+    now: hookd_core::Timestamp,
+) -> Result<Option<String>, StoreError> {
+    if store.count_tokens().await? > 0 {
+        return Ok(None);
+    }
+    token::create(store, TokenScope::Admin, now).await.map(Some)
+}

@@ -1,0 +1,112 @@
+//! AppState: what every handler and the worker share: the store, config, id generator, the
+//! ingest queue, the outbound client and the worker's wake-up.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use hookd_core::{AppId, AttemptId, EndpointId, IdGenerator, MessageId, Timestamp};
+use hookd_receiver::Secret;
+use hookd_store::{Inserted, NewMessage, Store, StoreError};
+use rand::{Rng, RngCore};
+use tokio::sync::Notify;
+
+use crate::challenge::{self, ChallengeFailure};
+use crate::config::{Config, EndpointVerification};
+use crate::ingest::IngestHandle;
+use crate::outbound::Outbound;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    pub outbound: Outbound,
+    ids: IdGenerator,
+    ingest: IngestHandle,
+    /// Woken when deliveries may have fallen due: new messages, or a lane with room again.
+    pub wake: Arc<Notify>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        config: Config,
+        outbound: Outbound,
+        ingest: IngestHandle,
+        wake: Arc<Notify>,
+    ) -> AppState {
+        AppState(Arc::new(Shared {
+            store,
+            config,
+            outbound,
+            ids: IdGenerator::new(),
+            ingest,
+            wake,
+        }))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        crate::clock::now()
+    }
+
+    fn next_raw_id(&self) -> u128 {
+        self.ids
+            .next_raw(self.now().as_millis(), rand::rng().random())
+    }
+
+    pub fn new_app_id(&self) -> AppId {
+        AppId::from_raw(self.next_raw_id())
+    }
+
+    pub fn new_endpoint_id(&self) -> EndpointId {
+        EndpointId::from_raw(self.next_raw_id())
+    }
+
+    pub fn new_message_id(&self) -> MessageId {
+        MessageId::from_raw(self.next_raw_id())
+    }
+
+    pub fn new_attempt_id(&self) -> AttemptId {
+        AttemptId::from_raw(self.next_raw_id())
+    }
+
+    /// A fresh endpoint signing secret: `whsec_` and 24 random bytes, as Svix makes them.
+    pub fn new_secret(&self) -> String {
+        let mut bytes = vec![0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        Secret::from_bytes(bytes).to_whsec()
+    }
+
+    /// A one-time challenge token: 32 random bytes, URL-safe base64 (43 characters).
+    pub fn new_challenge_token(&self) -> String {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Stores the message and its fan-out durably (group commit), then wakes the worker.
+    pub async fn submit_message(&self, message: NewMessage) -> Result<Inserted, StoreError> {
+        let inserted = self.ingest.submit(message).await?;
+        if inserted.deliveries > 0 {
+            self.wake.notify_one();
+        }
+        Ok(inserted)
+    }
+
+    /// Proves that whoever answers at `url` consents to receive webhooks, unless the operator
+    /// turned the check off.
+    pub async fn verify_endpoint(&self, url: &str, secret: &str) -> Result<(), ChallengeFailure> {
+        if self.config.endpoint_verification == EndpointVerification::Off {
+            return Ok(());
+        }
+        challenge::run(self, url, secret).await
+    }
+}

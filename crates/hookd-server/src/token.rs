@@ -1,0 +1,42 @@
+//! API tokens: made random, shown once, stored only as a SHA-256 hash.
+
+use base64::Engine;
+use hookd_core::Timestamp;
+use hookd_store::{Store, StoreError, TokenRecord, TokenScope};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Hex SHA-256 of a token, the form it is stored and looked up in.
+pub fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Makes a new token with `scope`, stores its hash, and returns the token itself: the only time
+/// it exists in the clear.
+pub async fn create(
+    store: &dyn Store,
+    scope: TokenScope,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let prefix = match scope {
+        TokenScope::Admin => "hk_admin_",
+        TokenScope::Application(_) => "hk_app_",
+    };
+    let token = format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    store
+        .insert_token(&TokenRecord {
+            hash: hash(&token),
+            scope,
+            created_at: now,
+        })
+        .await?;
+    Ok(token)
+}

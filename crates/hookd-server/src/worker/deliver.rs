@@ -1,0 +1,171 @@
+//! One delivery attempt: sign, POST, and turn what happened into an `Outcome` for the store.
+
+use std::time::Duration;
+
+use hookd_core::retry::Failure;
+use hookd_core::{Attempt, AttemptStatus, FailureReason};
+use hookd_receiver::Secret;
+use hookd_store::{DueDelivery, NextStep, Outcome};
+use rand::Rng;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::SignatureHeaders;
+use crate::outbound::{Answer, Failed, Request};
+use crate::state::AppState;
+
+/// Svix keeps this much of a response body; so do we.
+pub const RESPONSE_CAP: usize = 20_000;
+
+/// Sets the id, timestamp and signature headers under the configured names.
+pub fn signature_headers(
+    headers: &mut HeaderMap,
+    names: SignatureHeaders,
+    id: &str,
+    timestamp: i64,
+    signature: &str,
+) {
+    let mut put = |prefix: &str| {
+        for (suffix, value) in [
+            ("id", id.to_owned()),
+            ("timestamp", timestamp.to_string()),
+            ("signature", signature.to_owned()),
+        ] {
+            let name =
+                HeaderName::try_from(format!("{prefix}-{suffix}")).expect("static header name");
+            if let Ok(value) = HeaderValue::try_from(value) {
+                headers.insert(name, value);
+            }
+        }
+    };
+    match names {
+        SignatureHeaders::Webhook => put("webhook"),
+        SignatureHeaders::Svix => put("svix"),
+        SignatureHeaders::Both => {
+            put("webhook");
+            put("svix");
+        }
+    }
+}
+
+/// Makes one attempt at `due` and says where the delivery goes next.
+pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
+    let started = state.now();
+    let result = send(state, due, started.as_unix_seconds()).await;
+    let attempts_made = due.attempts_made + 1;
+    let (status_code, response, failure, duration) = match &result {
+        Ok(answer) if (200..300).contains(&answer.status) => {
+            (answer.status, answer.body.clone(), None, answer.elapsed)
+        }
+        Ok(answer) => {
+            let failure = Failure {
+                reason: FailureReason::Status,
+                status: Some(answer.status),
+                retry_after: answer.retry_after,
+            };
+            (
+                answer.status,
+                answer.body.clone(),
+                Some(failure),
+                answer.elapsed,
+            )
+        }
+        Err(failed) => {
+            let failure = Failure {
+                reason: failed.reason,
+                status: None,
+                retry_after: None,
+            };
+            (
+                0,
+                failed.detail.clone(),
+                Some(failure),
+                state.now().since(started),
+            )
+        }
+    };
+    let next = match &failure {
+        None => NextStep::Delivered,
+        Some(failure) => {
+            let random = rand::rng().random::<f64>();
+            match state
+                .config
+                .retry
+                .next_delay(attempts_made, failure, random)
+            {
+                Some(delay) => NextStep::RetryAt(state.now().saturating_add(delay)),
+                None => NextStep::Exhausted,
+            }
+        }
+    };
+    let attempt = Attempt {
+        id: state.new_attempt_id(),
+        app_id: due.app_id.clone(),
+        msg_id: due.msg_id.clone(),
+        endpoint_id: due.endpoint_id.clone(),
+        url: due.url.clone(),
+        status: if failure.is_none() {
+            AttemptStatus::Success
+        } else {
+            AttemptStatus::Fail
+        },
+        response_status_code: i16::try_from(status_code).unwrap_or(0),
+        response,
+        response_duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+        trigger: due.trigger,
+        failure: failure.map(|f| f.reason),
+        created_at: started,
+    };
+    Outcome {
+        delivery: due.id,
+        attempt,
+        next,
+    }
+}
+
+async fn send(state: &AppState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {
+    let url = state.outbound.vet_url(&due.url)?;
+    let secret = Secret::parse(&due.secret).map_err(|_| {
+        tracing::error!(endpoint = %due.endpoint_id, "stored signing secret does not parse");
+        Failed {
+            reason: FailureReason::Blocked,
+            detail: "the endpoint's signing secret is invalid".into(),
+        }
+    })?;
+    let payload = due.payload.as_bytes();
+    let signature = hookd_receiver::sign(&secret, due.msg_id.as_str(), timestamp, payload);
+    let mut headers = HeaderMap::with_capacity(due.headers.len() + 4);
+    for (name, value) in &due.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    signature_headers(
+        &mut headers,
+        state.config.signature_headers,
+        due.msg_id.as_str(),
+        timestamp,
+        &signature,
+    );
+    state
+        .outbound
+        .send(Request {
+            method: Method::POST,
+            url,
+            headers,
+            body: Some(payload),
+            timeout: state.config.delivery_timeout,
+            body_cap: RESPONSE_CAP,
+        })
+        .await
+}
+
+/// How long a claimed delivery may stay leased before another worker may take it over: time to
+/// wait for a free slot behind a full lane, plus the request itself, with room to spare.
+pub fn lease_for(delivery_timeout: Duration) -> Duration {
+    delivery_timeout * 4 + Duration::from_secs(60)
+}

@@ -1,0 +1,11 @@
+//! hookd-server's integration tests: the real server in-process on 127.0.0.1:0, delivering to
+//! real HTTP receivers on loopback.
+
+mod challenge;
+mod delivery;
+mod errors;
+mod harness;
+mod receiver;
+mod resources;
+mod retries;
+mod ssrf;
