@@ -1,0 +1,99 @@
+//! The command line as clap sees it, and the dispatch of each command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Overrides};
+use crate::serve;
+
+#[derive(Debug, Parser)]
+#[command(name = "hookd", version, about = "A self-hostable webhook sender.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API and the delivery worker.
+    Serve(ServeArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigSource {
+    /// A TOML config file. Options: `hookd config default`.
+    #[arg(long, short = 'c', env = "HOOKD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where hookd keeps its data.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Address to listen on, host:port.
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Networks (CIDRs) hookd may call although they are private or loopback. Repeatable.
+    #[arg(long = "allow-network", value_name = "CIDR")]
+    pub allowed_networks: Vec<String>,
+    /// `required` (default) or `off`.
+    #[arg(long, value_name = "MODE")]
+    pub endpoint_verification: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an admin token and print it (once).
+    Create(ConfigSource),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the default configuration, documented.
+    Default,
+}
+
+pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve(args) => {
+            let overrides = Overrides {
+                data_dir: args.source.data_dir,
+                listen: args.listen,
+                allowed_networks: args.allowed_networks,
+                endpoint_verification: args.endpoint_verification,
+            };
+            let config = config::load(args.source.config.as_deref(), overrides)?;
+            serve::serve(config).await
+        }
+        Command::Token {
+            command: TokenCommand::Create(source),
+        } => {
+            let overrides = Overrides {
+                data_dir: source.data_dir,
+                ..Overrides::default()
+            };
+            let config = config::load(source.config.as_deref(), overrides)?;
+            serve::create_token(&config).await
+        }
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => {
+            print!("{}", config::DEFAULT_TOML);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Tests of the `hookd` binary as a user runs it: as a separate process.
+
+mod cli;
+mod crash;
+mod process;
