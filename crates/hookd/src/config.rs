@@ -40,8 +40,11 @@ pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, LoadErr
         figment = figment.merge(Toml::file(path));
     }
     figment = figment.merge(
+        // HOOKD_CONFIG and HOOKD_LOG are read elsewhere, HOOKD_SERVER and HOOKD_TOKEN belong to
+        // the client commands, HOOKD_TEST_* to the test suite: none of them is a server option.
         Env::prefixed("HOOKD_")
-            .ignore(&["config", "log"])
+            .ignore(&["config", "log", "server", "token"])
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
             .split("__"),
     );
     if let Some(dir) = overrides.data_dir {

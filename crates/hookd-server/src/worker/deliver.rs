@@ -78,7 +78,7 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
             };
             (
                 0,
-                failed.detail.clone(),
+                format!("{}: {}", failed.reason.as_str(), failed.detail),
                 Some(failure),
                 state.now().since(started),
             )
