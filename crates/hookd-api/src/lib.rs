@@ -7,6 +7,8 @@
 
 mod application;
 mod attempt;
+#[cfg(feature = "client")]
+mod client;
 mod endpoint;
 mod error;
 mod json;
@@ -17,6 +19,8 @@ pub mod timestamp;
 
 pub use application::{ApplicationIn, ApplicationOut, ApplicationPatch};
 pub use attempt::MessageAttemptOut;
+#[cfg(feature = "client")]
+pub use client::{AttemptsOf, Client, ClientError, Token};
 pub use endpoint::{EndpointIn, EndpointOut, EndpointPatch, EndpointSecretOut, EndpointUpdate};
 pub use error::{HttpErrorOut, ValidationError, ValidationErrorItem};
 pub use json::{JsonError, JsonErrorKind, from_json_slice};

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::client;
 use crate::config::{self, Overrides};
 use crate::serve;
 
@@ -28,6 +29,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Receive an application's events here and forward them to a local app.
+    Listen(client::listen::ListenArgs),
+    /// Send a message (an event) to an application.
+    Send(client::send::SendArgs),
+    /// List the delivery attempts of a message or an endpoint, newest first.
+    Attempts(client::attempts::AttemptsArgs),
+    /// Send a message to an endpoint again.
+    Resend(client::attempts::ResendArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,5 +104,9 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             print!("{}", config::DEFAULT_TOML);
             Ok(())
         }
+        Command::Listen(args) => client::listen::run(args).await,
+        Command::Send(args) => client::send::run(args).await,
+        Command::Attempts(args) => client::attempts::run(args).await,
+        Command::Resend(args) => client::attempts::resend(args).await,
     }
 }

@@ -1,6 +1,8 @@
-//! hookd's command line: `serve`, `token create`, `config default`.
+//! hookd's command line: `serve`, `token create`, `config default`, and the client commands
+//! `listen`, `send`, `attempts`, `resend`.
 
 mod cli;
+mod client;
 mod config;
 mod serve;
 

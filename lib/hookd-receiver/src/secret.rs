@@ -10,7 +10,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Standard base64 that also accepts a secret whose padding was trimmed off when it was pasted.
-const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );

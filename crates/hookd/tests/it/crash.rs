@@ -125,20 +125,42 @@ async fn sigterm_stops_hookd_cleanly_and_what_it_gave_back_is_delivered_after_re
     let (counter, receiver_url) = Counter::start().await;
     let mut hookd = Hookd::start_with(dir.path(), &[("HOOKD_MAX_IN_FLIGHT_PER_ENDPOINT", "2")]);
     let http = reqwest::Client::new();
-    let app = post(&http, format!("{}/app", hookd.base), &token, json!({ "name": "term" })).await.unwrap();
+    let app = post(
+        &http,
+        format!("{}/app", hookd.base),
+        &token,
+        json!({ "name": "term" }),
+    )
+    .await
+    .unwrap();
     let app_id = app["id"].as_str().unwrap().to_owned();
-    post(&http, format!("{}/app/{app_id}/endpoint", hookd.base), &token, json!({ "url": receiver_url }))
-        .await
-        .unwrap();
+    post(
+        &http,
+        format!("{}/app/{app_id}/endpoint", hookd.base),
+        &token,
+        json!({ "url": receiver_url }),
+    )
+    .await
+    .unwrap();
     let mut accepted = Vec::new();
     for n in 0..200 {
         let body = json!({ "eventType": "tick", "payload": { "n": n } });
-        let msg = post(&http, format!("{}/app/{app_id}/msg", hookd.base), &token, body).await.unwrap();
+        let msg = post(
+            &http,
+            format!("{}/app/{app_id}/msg", hookd.base),
+            &token,
+            body,
+        )
+        .await
+        .unwrap();
         accepted.push(msg["id"].as_str().unwrap().to_owned());
     }
 
     let pid = hookd.child.id().to_string();
-    let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(sent.success());
     let status = tokio::task::spawn_blocking(move || {
         let status = hookd.child.wait();
@@ -151,9 +173,18 @@ async fn sigterm_stops_hookd_cleanly_and_what_it_gave_back_is_delivered_after_re
     assert!(status.unwrap().success(), "a graceful stop exits 0");
 
     let _restarted = Hookd::start(dir.path());
-    if let Err(missing) = counter.wait_for_all(&accepted, Duration::from_secs(30)).await {
-        panic!("{} accepted messages were lost across SIGTERM", missing.len());
+    if let Err(missing) = counter
+        .wait_for_all(&accepted, Duration::from_secs(30))
+        .await
+    {
+        panic!(
+            "{} accepted messages were lost across SIGTERM",
+            missing.len()
+        );
     }
     let duplicates: u32 = counter.seen.lock().unwrap().values().map(|n| n - 1).sum();
-    assert_eq!(duplicates, 0, "a graceful stop finishes what is in flight: nothing is sent twice");
+    assert_eq!(
+        duplicates, 0,
+        "a graceful stop finishes what is in flight: nothing is sent twice"
+    );
 }

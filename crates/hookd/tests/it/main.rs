@@ -2,4 +2,6 @@
 
 mod cli;
 mod crash;
+mod listen;
 mod process;
+mod sdk;

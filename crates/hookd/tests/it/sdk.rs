@@ -17,7 +17,12 @@ fn the_official_python_sdk_drives_hookd() {
     let hookd = Hookd::start(dir.path());
     let server = hookd.base.trim_end_matches("/api/v1").to_owned();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/svix_sdk.py");
-    let out = std::process::Command::new(python).arg(script).arg(&server).arg(&token).output().unwrap();
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&server)
+        .arg(&token)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
