@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use hookd_core::net::AllowList;
 use hookd_core::retry::RetryPolicy;
+use hookd_store::{Database, PostgresOptions, Sharing};
 use serde::{Deserialize, Serialize};
+
+use crate::worker::shortest_lease;
 
 /// Whether a new or changed endpoint URL must echo a challenge before it is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,15 +34,44 @@ pub enum SignatureHeaders {
     Both,
 }
 
+/// What one node does. Nodes on a shared database can be scaled apart: API nodes take
+/// messages, worker nodes deliver them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The API and the delivery worker.
+    All,
+    /// The API only: messages are stored and queued, and other nodes deliver them.
+    Api,
+    /// The delivery worker only; the listen address serves just `/api/v1/health`.
+    Worker,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        matches!(self, Role::All | Role::Api)
+    }
+
+    pub fn runs_worker(self) -> bool {
+        matches!(self, Role::All | Role::Worker)
+    }
+}
+
 /// The server's options as read from file and environment, before validation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawConfig {
     pub listen: String,
     pub data_dir: PathBuf,
+    /// `postgres://...` or `sqlite:PATH`; none: `hookd.db` in `data_dir`.
+    pub database: Option<String>,
+    pub database_pool_size: u32,
+    pub database_statement_timeout: String,
+    pub role: Role,
     pub endpoint_verification: EndpointVerification,
     pub challenge_timeout: String,
     pub delivery_timeout: String,
+    pub delivery_lease: String,
     pub retry_schedule: Vec<String>,
     pub retry_jitter: f64,
     pub min_backoff_after_throttle: String,
@@ -57,9 +89,14 @@ impl Default for RawConfig {
         RawConfig {
             listen: "127.0.0.1:8071".into(),
             data_dir: PathBuf::from("./hookd-data"),
+            database: None,
+            database_pool_size: 10,
+            database_statement_timeout: "30s".into(),
+            role: Role::All,
             endpoint_verification: EndpointVerification::Required,
             challenge_timeout: "10s".into(),
             delivery_timeout: "15s".into(),
+            delivery_lease: "2m".into(),
             retry_schedule: ["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"]
                 .map(String::from)
                 .to_vec(),
@@ -80,9 +117,13 @@ impl Default for RawConfig {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    pub database: Database,
+    pub role: Role,
     pub endpoint_verification: EndpointVerification,
     pub challenge_timeout: Duration,
     pub delivery_timeout: Duration,
+    /// How long a claimed delivery is this node's before other nodes may take it over.
+    pub delivery_lease: Duration,
     pub retry: RetryPolicy,
     pub signature_headers: SignatureHeaders,
     pub allowed_networks: AllowList,
@@ -163,12 +204,36 @@ impl RawConfig {
                 return Err(bad(field, "must be at least 1"));
             }
         }
+        let database = self.database()?;
+        if self.role != Role::All && database.sharing() == Sharing::ThisProcess {
+            return Err(bad(
+                "role",
+                "\"api\" and \"worker\" need a database that nodes share: set database = \"postgres://...\"",
+            ));
+        }
+        let delivery_timeout = duration("delivery_timeout", &self.delivery_timeout)?;
+        let delivery_lease = duration("delivery_lease", &self.delivery_lease)?;
+        let shortest = shortest_lease(delivery_timeout);
+        if delivery_lease < shortest {
+            return Err(bad(
+                "delivery_lease",
+                format!(
+                    "{} is too short for a delivery_timeout of {}: at least {}",
+                    self.delivery_lease,
+                    self.delivery_timeout,
+                    humantime::format_duration(shortest)
+                ),
+            ));
+        }
         Ok(Config {
             listen,
+            database,
+            role: self.role,
             data_dir: self.data_dir,
             endpoint_verification: self.endpoint_verification,
             challenge_timeout: duration("challenge_timeout", &self.challenge_timeout)?,
-            delivery_timeout: duration("delivery_timeout", &self.delivery_timeout)?,
+            delivery_timeout,
+            delivery_lease,
             retry: RetryPolicy {
                 schedule,
                 jitter: self.retry_jitter,
@@ -184,6 +249,30 @@ impl RawConfig {
             max_in_flight: self.max_in_flight,
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
         })
+    }
+}
+
+impl RawConfig {
+    fn database(&self) -> Result<Database, ConfigError> {
+        let url = self.database.as_deref().map(str::trim).unwrap_or_default();
+        if url.is_empty() {
+            return Ok(Database::Sqlite(self.data_dir.join("hookd.db")));
+        }
+        if self.database_pool_size == 0 {
+            return Err(bad("database_pool_size", "must be at least 1"));
+        }
+        let statement_timeout = duration(
+            "database_statement_timeout",
+            &self.database_statement_timeout,
+        )?;
+        if statement_timeout.is_zero() {
+            return Err(bad("database_statement_timeout", "must be more than 0s"));
+        }
+        let options = PostgresOptions {
+            pool_size: self.database_pool_size,
+            statement_timeout,
+        };
+        Database::from_url(url, options).map_err(|e| bad("database", e))
     }
 }
 

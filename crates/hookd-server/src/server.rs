@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::ServiceExt;
 use axum::extract::Request;
-use hookd_store::{Store, StoreError, TokenScope};
+use hookd_store::{Sharing, Store, StoreError, TokenScope, Wakeups};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -37,14 +37,26 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     ingest: JoinHandle<()>,
+    wakeups: Option<Wakeups>,
 }
 
 impl Server {
     /// Binds `config.listen` and prepares the store for this process.
     pub async fn build(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
-        // One process owns the embedded store: a lease left by a crashed run is stale, so
-        // everything it had claimed is due again now.
-        store.release_all().await?;
+        match store.sharing() {
+            // One process owns the embedded store: a lease left by a crashed run is stale, so
+            // everything it had claimed is due again now.
+            Sharing::ThisProcess => store.release_all().await?,
+            // Other nodes' leases are live: the ones a dead node left run out, and any
+            // worker's claim takes them over then.
+            Sharing::Nodes => {}
+        }
+        // Subscribed before the worker's first claim, so no wake-up falls in between.
+        let wakeups = if config.role.runs_worker() {
+            store.subscribe_wakeups().await?
+        } else {
+            None
+        };
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -59,6 +71,7 @@ impl Server {
             listener,
             state,
             ingest: ingest_task,
+            wakeups,
         })
     }
 
@@ -73,7 +86,8 @@ impl Server {
     }
 
     /// Serves until `signal` resolves, then stops taking requests, lets requests and deliveries
-    /// in flight finish, gives back claimed work not yet started, and returns.
+    /// in flight finish, gives back claimed work not yet started, and returns. What runs
+    /// depends on the role: the API, the worker, or both.
     pub async fn run(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -82,11 +96,20 @@ impl Server {
             listener,
             state,
             ingest,
+            wakeups,
         } = self;
         let (stop, stopped) = watch::channel(false);
-        let worker = worker::spawn(state.clone(), stopped);
+        let role = state.config.role;
+        let worker = role
+            .runs_worker()
+            .then(|| worker::spawn(state.clone(), stopped, wakeups));
+        let routes = if role.serves_api() {
+            api::router(state.clone())
+        } else {
+            api::health::standalone(state.clone())
+        };
         // Older SDKs call paths with a trailing slash; route them as without.
-        let app = NormalizePathLayer::trim_trailing_slash().layer(api::router(state.clone()));
+        let app = NormalizePathLayer::trim_trailing_slash().layer(routes);
         drop(state);
         let served = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
             .with_graceful_shutdown(async move {
@@ -94,7 +117,9 @@ impl Server {
                 let _ = stop.send(true);
             })
             .await;
-        let _ = worker.await;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         let _ = ingest.await;
         served.map_err(ServerError::Serve)
     }

@@ -1,19 +1,26 @@
-//! hookd's storage: the `Store` trait every backend implements, and the SQLite backend.
+//! hookd's storage: the `Store` trait every backend implements, and its two backends: SQLite
+//! for one process, PostgreSQL for any number of nodes sharing the work.
 //!
 //! This is the only crate that knows SQL. The server calls intent-named methods
 //! (`insert_messages`, `claim_due`, `record_outcomes`) and never sees a query.
 
+mod convert;
+mod database;
 mod page;
+pub mod postgres;
 mod queue;
 pub mod sqlite;
 mod token;
+mod window;
 
 use async_trait::async_trait;
 use hookd_core::{
     AppId, Application, Attempt, AttemptStatus, Endpoint, EndpointId, Message, MessageId, Timestamp,
 };
 
+pub use database::{Database, DatabaseUrl};
 pub use page::{Ordering, Page, PageQuery};
+pub use postgres::{PostgresOptions, PostgresStore, Wakeups};
 pub use queue::{Claim, DeliveryId, DueDelivery, Inserted, NewMessage, NextStep, Outcome};
 pub use sqlite::SqliteStore;
 pub use token::{TokenRecord, TokenScope};
@@ -32,6 +39,20 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database is reachable but not set up for hookd, e.g. its search_path names no schema.
+    #[error("database misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+/// Who may hold leases on a store's deliveries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// This process alone: a lease found at start-up was left by a run that has ended, so
+    /// `release_all` may give it back at once.
+    ThisProcess,
+    /// Any number of nodes: another node's lease is live until it runs out, and `claim_due`
+    /// takes over leases that did. `release_all` at start-up would cause double deliveries.
+    Nodes,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -128,6 +149,14 @@ pub trait Store: Send + Sync + 'static {
     async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()>;
     /// Gives leased deliveries back without an attempt (on shutdown).
     async fn release(&self, ids: &[DeliveryId]) -> Result<()>;
-    /// Gives back every lease; only for a single-process store at start-up.
+    /// Gives back every lease; only for a store whose `sharing` is `ThisProcess`, at start-up.
     async fn release_all(&self) -> Result<()>;
+
+    // Running beside other nodes.
+    /// Whether other processes may share this store and hold leases on it.
+    fn sharing(&self) -> Sharing;
+    /// Wake-ups sent when other nodes queue work (new messages, retries, released deliveries),
+    /// so this node's worker need not wait for its next poll. `None` when no other process
+    /// writes to the store: the in-process wake-up is all there is.
+    async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>>;
 }

@@ -17,7 +17,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the API and the delivery worker.
+    /// Run the API and the delivery worker (or one of them: --role).
     Serve(ServeArgs),
     /// Manage API tokens.
     Token {
@@ -29,6 +29,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Bring the database schema up to date, then exit (`serve` also does this at start).
+    Migrate(ConfigSource),
     /// Receive an application's events here and forward them to a local app.
     Listen(client::listen::ListenArgs),
     /// Send a message (an event) to an application.
@@ -47,6 +49,11 @@ pub struct ConfigSource {
     /// Where hookd keeps its data.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// `postgres://user:password@host/db` to share one database between nodes, or
+    /// `sqlite:PATH`; default: `hookd.db` in the data directory. Prefer HOOKD_DATABASE for a
+    /// URL with a password: flags show in process lists.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +69,10 @@ pub struct ServeArgs {
     /// `required` (default) or `off`.
     #[arg(long, value_name = "MODE")]
     pub endpoint_verification: Option<String>,
+    /// `all` (default): API and worker; `api`: the API only; `worker`: deliveries only (the
+    /// listen address then serves just the health checks). `api` and `worker` need PostgreSQL.
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +92,8 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve(args) => {
             let overrides = Overrides {
                 data_dir: args.source.data_dir,
+                database: args.source.database,
+                role: args.role,
                 listen: args.listen,
                 allowed_networks: args.allowed_networks,
                 endpoint_verification: args.endpoint_verification,
@@ -93,10 +106,20 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let overrides = Overrides {
                 data_dir: source.data_dir,
+                database: source.database,
                 ..Overrides::default()
             };
             let config = config::load(source.config.as_deref(), overrides)?;
             serve::create_token(&config).await
+        }
+        Command::Migrate(source) => {
+            let overrides = Overrides {
+                data_dir: source.data_dir,
+                database: source.database,
+                ..Overrides::default()
+            };
+            let config = config::load(source.config.as_deref(), overrides)?;
+            serve::migrate(&config).await
         }
         Command::Config {
             command: ConfigCommand::Default,

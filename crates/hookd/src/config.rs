@@ -14,6 +14,8 @@ pub const DEFAULT_TOML: &str = include_str!("../default-config.toml");
 #[derive(Debug, Default)]
 pub struct Overrides {
     pub data_dir: Option<std::path::PathBuf>,
+    pub database: Option<String>,
+    pub role: Option<String>,
     pub listen: Option<String>,
     pub allowed_networks: Vec<String>,
     pub endpoint_verification: Option<String>,
@@ -49,6 +51,12 @@ pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config, LoadErr
     );
     if let Some(dir) = overrides.data_dir {
         figment = figment.merge(Serialized::default("data_dir", dir));
+    }
+    if let Some(database) = overrides.database {
+        figment = figment.merge(Serialized::default("database", database));
+    }
+    if let Some(role) = overrides.role {
+        figment = figment.merge(Serialized::default("role", role));
     }
     if let Some(listen) = overrides.listen {
         figment = figment.merge(Serialized::default("listen", listen));

@@ -1,21 +1,29 @@
-//! `hookd serve` and `hookd token create`: open the embedded store and run or act on it.
+//! `hookd serve`, `hookd token create` and `hookd migrate`: open the configured database
+//! (the embedded SQLite file, or PostgreSQL shared by many nodes), bring its schema up to date,
+//! and run or act on it.
 
 use std::sync::Arc;
 
 use hookd_server::{Config, Server, clock, first_admin_token, token};
-use hookd_store::{SqliteStore, Store, TokenScope};
+use hookd_store::{Database, Store, TokenScope};
 
 type BoxError = Box<dyn std::error::Error>;
 
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
-    let dir = &config.data_dir;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
-    let path = dir.join("hookd.db");
-    let store = SqliteStore::open(&path)
+    let sqlite_dir = match &config.database {
+        Database::Sqlite(path) => path.parent().filter(|dir| !dir.as_os_str().is_empty()),
+        Database::Postgres { .. } => None,
+    };
+    if let Some(dir) = sqlite_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    }
+    let database = &config.database;
+    let store = database
+        .open()
         .await
-        .map_err(|e| format!("cannot open the database {}: {}", path.display(), chain(&e)))?;
-    Ok(Arc::new(store))
+        .map_err(|e| format!("cannot open the database {database}: {}", chain(&e)))?;
+    Ok(store)
 }
 
 pub async fn serve(config: Config) -> Result<(), BoxError> {
@@ -26,11 +34,12 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
         println!("    {token}");
         println!();
     }
-    let data_dir = config.data_dir.clone();
+    let (database, role) = (config.database.clone(), config.role);
     let server = Server::build(config, store).await.map_err(|e| chain(&e))?;
     tracing::info!(
         listen = %server.local_addr(),
-        data_dir = %data_dir.display(),
+        %database,
+        ?role,
         "hookd is listening on http://{}",
         server.local_addr()
     );
@@ -43,6 +52,14 @@ pub async fn create_token(config: &Config) -> Result<(), BoxError> {
     let store = open_store(config).await?;
     let token = token::create(store.as_ref(), TokenScope::Admin, clock::now()).await?;
     println!("{token}");
+    Ok(())
+}
+
+/// Opening the store migrates it: nodes do so at start anyway, but a deployment may want the
+/// schema changed once, before any node of the new version starts.
+pub async fn migrate(config: &Config) -> Result<(), BoxError> {
+    open_store(config).await?;
+    println!("The schema of {} is up to date.", config.database);
     Ok(())
 }
 

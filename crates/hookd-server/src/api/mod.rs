@@ -8,7 +8,7 @@ pub mod extract;
 mod application;
 mod attempt;
 mod endpoint;
-mod health;
+pub mod health;
 mod message;
 
 use axum::Router;

@@ -1,7 +1,5 @@
 //! One delivery attempt: sign, POST, and turn what happened into an `Outcome` for the store.
 
-use std::time::Duration;
-
 use hookd_core::retry::Failure;
 use hookd_core::{Attempt, AttemptStatus, FailureReason};
 use hookd_receiver::Secret;
@@ -162,10 +160,4 @@ async fn send(state: &AppState, due: &DueDelivery, timestamp: i64) -> Result<Ans
             body_cap: RESPONSE_CAP,
         })
         .await
-}
-
-/// How long a claimed delivery may stay leased before another worker may take it over: time to
-/// wait for a free slot behind a full lane, plus the request itself, with room to spare.
-pub fn lease_for(delivery_timeout: Duration) -> Duration {
-    delivery_timeout * 4 + Duration::from_secs(60)
 }

@@ -2,21 +2,28 @@
 //! results to the recorder.
 //!
 //! The dispatcher sleeps until it is woken (a new message, room in a full lane, a retry
-//! recorded) or the next delivery falls due, so a new message leaves within milliseconds with no
-//! polling. No transaction is open while a request is in flight: claim, send, and record are
-//! three separate steps.
+//! recorded, or, on a shared database, any of these on another node) or the next delivery falls
+//! due, so a new message leaves within milliseconds with no polling. No transaction is open
+//! while a request is in flight: claim, send, and record are three separate steps.
+//!
+//! A claim is a lease, and other nodes take over a delivery whose lease ran out. So an attempt
+//! starts only while its lease still covers the whole request and the recording after it; a
+//! delivery that waited too long in its lane is given back instead of sent. While its node is
+//! alive, a delivery is therefore never sent by two nodes.
 
 mod deliver;
 mod lanes;
 mod recorder;
+mod wakeups;
 
 use std::time::Duration;
 
-use hookd_store::DueDelivery;
+use hookd_core::Timestamp;
+use hookd_store::{DueDelivery, Wakeups};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use deliver::{RESPONSE_CAP, attempt, lease_for, signature_headers};
+pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
 use recorder::Record;
 
@@ -25,12 +32,34 @@ use crate::state::AppState;
 
 /// The most deliveries one claim takes.
 const CLAIM_BATCH: usize = 256;
-/// The longest the dispatcher sleeps without looking at the queue: a safety net only.
+/// The longest the dispatcher sleeps without looking at the queue: a safety net only, and what
+/// finds the leases a dead node left once they run out.
 const IDLE_POLL: Duration = Duration::from_secs(5);
+/// What a lease must still cover after a request's timeout when the request starts: time for
+/// the recorder to write the outcome, retries included.
+const RECORD_ALLOWANCE: Duration = Duration::from_secs(10);
+
+/// The shortest `delivery_lease` that lets a claimed delivery wait one full round of requests
+/// in its lane and still be sent.
+pub fn shortest_lease(delivery_timeout: Duration) -> Duration {
+    delivery_timeout * 2 + RECORD_ALLOWANCE
+}
 
 /// Starts the worker. It stops claiming when `shutdown` turns true, lets requests in flight
 /// finish, gives back what it claimed but did not start, and ends when all is recorded.
-pub fn spawn(state: AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+/// `wakeups`, on a shared database, wake it when other nodes queue work.
+pub fn spawn(
+    state: AppState,
+    shutdown: watch::Receiver<bool>,
+    wakeups: Option<Wakeups>,
+) -> JoinHandle<()> {
+    if let Some(wakeups) = wakeups {
+        tokio::spawn(wakeups::forward(
+            wakeups,
+            state.wake.clone(),
+            shutdown.clone(),
+        ));
+    }
     tokio::spawn(run(state, shutdown))
 }
 
@@ -42,7 +71,7 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         state.config.max_in_flight,
         state.wake.clone(),
     );
-    let lease = lease_for(state.config.delivery_timeout);
+    let lease = state.config.delivery_lease;
     let mut tasks = JoinSet::new();
     while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
@@ -50,15 +79,11 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let room = lanes.room().min(CLAIM_BATCH);
         if room > 0 {
             let now = state.now();
+            let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
             match state
                 .store
-                .claim_due(
-                    now,
-                    now.saturating_add(lease),
-                    limit,
-                    &lanes.full_endpoints(),
-                )
+                .claim_due(now, lease_until, limit, &lanes.full_endpoints())
                 .await
             {
                 Ok(claim) => {
@@ -67,7 +92,7 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                         let ticket = lanes.ticket(&due.endpoint_id);
                         tasks.spawn(deliver_one(
                             state.clone(),
-                            due,
+                            Leased { due, lease_until },
                             ticket,
                             records.clone(),
                             shutdown.clone(),
@@ -97,9 +122,15 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let _ = recorder.await;
 }
 
+/// A claimed delivery and the end of its lease.
+struct Leased {
+    due: DueDelivery,
+    lease_until: Timestamp,
+}
+
 async fn deliver_one(
     state: AppState,
-    due: DueDelivery,
+    Leased { due, lease_until }: Leased,
     ticket: Ticket,
     records: mpsc::Sender<Record>,
     mut shutdown: watch::Receiver<bool>,
@@ -108,9 +139,18 @@ async fn deliver_one(
         biased;
         _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => Record::Released(due.id),
         slots = ticket.slots() => {
-            let outcome = attempt(&state, &due).await;
-            drop(slots);
-            Record::Attempted(Box::new(outcome))
+            let must_end_by = state
+                .now()
+                .saturating_add(state.config.delivery_timeout + RECORD_ALLOWANCE);
+            if must_end_by > lease_until {
+                // Too late to finish within the lease: another node could send it meanwhile.
+                tracing::debug!(delivery = due.id.0, "lease nearly over before a slot was free; giving it back");
+                Record::Released(due.id)
+            } else {
+                let outcome = attempt(&state, &due).await;
+                drop(slots);
+                Record::Attempted(Box::new(outcome))
+            }
         }
     };
     drop(ticket);

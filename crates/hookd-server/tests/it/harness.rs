@@ -1,14 +1,17 @@
-//! The test harness: `TestApp::spawn` starts a real hookd on a free port with a fresh store.
+//! The test harness: `TestApp::spawn` starts a real hookd on a free port with a fresh store;
+//! `each_backend` runs a test on SQLite, then on PostgreSQL when `HOOKD_TEST_POSTGRES_URL` is
+//! set.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use hookd_server::config::RawConfig;
 use hookd_server::{Config, Server, clock, token};
-use hookd_store::{SqliteStore, Store, TokenScope};
+use hookd_store::TokenScope;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+pub use crate::scratch::Scratch;
 
 pub struct TestApp {
     pub base: String,
@@ -17,6 +20,24 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
+}
+
+/// The database a `TestApp` runs on.
+pub enum Backend<'a> {
+    /// A fresh SQLite file of its own.
+    Sqlite,
+    /// A PostgreSQL schema; every `TestApp` started on the same one is a node sharing it.
+    Postgres(&'a Scratch),
+}
+
+/// Runs `test` on SQLite, then on PostgreSQL in a fresh schema when `HOOKD_TEST_POSTGRES_URL` is
+/// set (and says so when it is not).
+pub async fn each_backend(test: impl AsyncFn(Backend<'_>)) {
+    test(Backend::Sqlite).await;
+    if let Some(scratch) = Scratch::create().await {
+        test(Backend::Postgres(&scratch)).await;
+        scratch.remove().await;
+    }
 }
 
 /// The config tests start from: loopback allowed, short timeouts, a fast retry schedule.
@@ -43,13 +64,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with(raw: RawConfig) -> TestApp {
+        TestApp::spawn_on(&Backend::Sqlite, raw).await
+    }
+
+    /// Starts on `backend` with the test config.
+    pub async fn on(backend: &Backend<'_>) -> TestApp {
+        TestApp::spawn_on(backend, test_config()).await
+    }
+
+    pub async fn spawn_on(backend: &Backend<'_>, raw: RawConfig) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let raw = match backend {
+            Backend::Sqlite => RawConfig {
+                data_dir: dir.path().to_owned(),
+                ..raw
+            },
+            Backend::Postgres(scratch) => RawConfig {
+                database: Some(scratch.url.clone()),
+                database_pool_size: 4,
+                ..raw
+            },
+        };
         let config: Config = raw.validate().expect("test config is valid");
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("hookd.db"))
-                .await
-                .expect("open store"),
-        );
+        let store = config.database.open().await.expect("open store");
         let token = token::create(store.as_ref(), TokenScope::Admin, clock::now())
             .await
             .expect("create token");

@@ -4,8 +4,8 @@ use hookd_core::{AppId, Application, Timestamp};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::column::{conflict_as, map_from_json, map_to_json, rate_limit};
-use super::page::Window;
+use super::column::{conflict_as, map_from_json, map_to_json, nul_free, rate_limit};
+use crate::window::Window;
 use crate::{Page, PageQuery, Result};
 
 /// A SELECT of every application column, followed by `$rest`.
@@ -27,7 +27,7 @@ pub(super) async fn insert(writer: &SqlitePool, app: &Application) -> Result<()>
     )
     .bind(app.id.as_str())
     .bind(app.uid.as_deref())
-    .bind(&app.name)
+    .bind(nul_free(&app.name))
     .bind(app.rate_limit)
     .bind(map_to_json(&app.metadata))
     .bind(app.created_at.as_millis())
@@ -71,7 +71,7 @@ pub(super) async fn update(writer: &SqlitePool, app: &Application) -> Result<()>
          WHERE id = ?",
     )
     .bind(app.uid.as_deref())
-    .bind(&app.name)
+    .bind(nul_free(&app.name))
     .bind(app.rate_limit)
     .bind(map_to_json(&app.metadata))
     .bind(app.updated_at.as_millis())

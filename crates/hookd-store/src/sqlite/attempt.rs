@@ -7,9 +7,9 @@ use hookd_core::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::column::corrupt;
+use super::column::{corrupt, nul_free};
 use super::message::{push_message_filter, push_time_filter};
-use super::page::Window;
+use crate::window::Window;
 use crate::{AttemptFilter, Page, PageQuery, Result};
 
 /// A SELECT of every attempt column from `attempts a`, followed by `$rest`.
@@ -47,7 +47,7 @@ pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, attempt: &Attempt) -
     .bind(&attempt.url)
     .bind(attempt.status.code())
     .bind(attempt.response_status_code)
-    .bind(&attempt.response)
+    .bind(nul_free(&attempt.response))
     .bind(attempt.response_duration_ms)
     .bind(attempt.trigger.code())
     .bind(attempt.failure.map(FailureReason::as_str))

@@ -1,5 +1,5 @@
-//! Conversions between domain values and SQLite columns: JSON text for lists and maps,
-//! integers checked on the way back, and unique-key errors turned into `Conflict`.
+//! Conversions between domain values and SQLite columns: JSON text for lists and maps, and
+//! integers checked on the way back.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +7,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::StoreError;
-
-pub(super) fn map_to_json(map: &BTreeMap<String, String>) -> String {
-    serde_json::to_string(map).expect("a map of strings always serializes")
-}
+pub(super) use crate::convert::{conflict_as, corrupt, map_to_json, nul_free};
 
 pub(super) fn list_to_json(list: Option<&[String]>) -> Option<String> {
     list.map(|items| serde_json::to_string(items).expect("a list of strings always serializes"))
@@ -21,7 +18,7 @@ pub(super) fn map_from_json(
     column: &str,
 ) -> Result<BTreeMap<String, String>, StoreError> {
     let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| corrupt(column, e))
+    crate::convert::json_to_map(column, &text)
 }
 
 pub(super) fn list_from_json(
@@ -38,18 +35,6 @@ pub(super) fn rate_limit(row: &SqliteRow) -> Result<Option<u16>, StoreError> {
     value
         .map(|v| u16::try_from(v).map_err(|e| corrupt("rate_limit", e)))
         .transpose()
-}
-
-/// Turns a unique-key violation into `Conflict(what)`; any other error stays a database error.
-pub(super) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |error| match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(what),
-        _ => StoreError::Database(error),
-    }
-}
-
-pub(super) fn corrupt(column: &str, cause: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("column {column}: {cause}"))
 }
 
 /// A JSON array, bound as one parameter and read in SQL with `json_each`, so that the SQL text

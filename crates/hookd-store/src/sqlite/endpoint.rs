@@ -5,9 +5,9 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{
-    conflict_as, list_from_json, list_to_json, map_from_json, map_to_json, rate_limit,
+    conflict_as, list_from_json, list_to_json, map_from_json, map_to_json, nul_free, rate_limit,
 };
-use super::page::Window;
+use crate::window::Window;
 use crate::{Page, PageQuery, Result};
 
 /// A SELECT of every endpoint column, followed by `$rest`.
@@ -119,7 +119,7 @@ fn bind_settings<'q>(query: Query<'q>, ep: &Endpoint) -> Query<'q> {
     query
         .bind(ep.uid.as_deref())
         .bind(&ep.url)
-        .bind(&ep.description)
+        .bind(nul_free(&ep.description))
         .bind(ep.disabled)
         .bind(list_to_json(ep.event_types.as_deref()))
         .bind(list_to_json(ep.channels.as_deref()))

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{json_list, list_from_json};
-use super::page::Window;
+use crate::window::Window;
 use crate::{MessageFilter, Page, PageQuery, Result};
 
 /// A SELECT of every message column from `messages m`, followed by `$rest`.

@@ -13,7 +13,6 @@ mod column;
 mod endpoint;
 mod fanout;
 mod message;
-mod page;
 mod queue;
 mod schema;
 mod token;
@@ -31,7 +30,7 @@ use sqlx::sqlite::{
 
 use crate::{
     AttemptFilter, Claim, DeliveryId, Inserted, MessageFilter, NewMessage, Outcome, Page,
-    PageQuery, Result, Store, TokenRecord,
+    PageQuery, Result, Sharing, Store, TokenRecord, Wakeups,
 };
 
 const READERS: u32 = 4;
@@ -196,6 +195,16 @@ impl Store for SqliteStore {
 
     async fn release_all(&self) -> Result<()> {
         queue::release_all(&self.writer).await
+    }
+
+    /// One writer connection in one process: a second process on the same file would break the
+    /// single-writer invariant, and `hookd` refuses to start anything but one full node on it.
+    fn sharing(&self) -> Sharing {
+        Sharing::ThisProcess
+    }
+
+    async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>> {
+        Ok(None)
     }
 }
 

@@ -229,3 +229,47 @@ async fn an_attempt_is_found_only_under_its_own_message() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn free_text_holding_a_nul_character_is_stored_with_a_replacement_character() {
+    each_store(async |store| {
+        let app = hookd_core::Application {
+            name: "Ac\0me".to_owned(),
+            ..crate::fixtures::app()
+        };
+        store.insert_application(&app).await.unwrap();
+        let ep = new_endpoint(
+            store,
+            Endpoint {
+                description: "main\0".to_owned(),
+                ..endpoint(&app.id)
+            },
+        )
+        .await;
+        send(store, &[message(&app.id, "a")]).await;
+        let due = store
+            .claim_due(T0, at(30_000), 1, &[])
+            .await
+            .unwrap()
+            .due
+            .remove(0);
+        let answered = Attempt {
+            response: "bad\0body".to_owned(),
+            ..attempt(&due, AttemptStatus::Fail, 500)
+        };
+        let outcome = Outcome {
+            delivery: due.id,
+            attempt: answered,
+            next: NextStep::Exhausted,
+        };
+        store.record_outcomes(&[outcome]).await.unwrap();
+
+        let stored = store.get_application(app.id.as_str()).await.unwrap();
+        assert_eq!(stored.unwrap().name, "Ac\u{FFFD}me");
+        let stored = store.get_endpoint(&app.id, ep.id.as_str()).await.unwrap();
+        assert_eq!(stored.unwrap().description, "main\u{FFFD}");
+        let logged = by_message(store, &app.id, &due.msg_id).await;
+        assert_eq!(logged[0].response, "bad\u{FFFD}body");
+    })
+    .await;
+}

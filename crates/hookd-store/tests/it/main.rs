@@ -1,6 +1,7 @@
 //! hookd-store's integration tests: one conformance suite that every backend must pass.
 //!
 //! Tests take a `&dyn Store` from `each_store`, so a new backend joins by being opened there.
+//! PostgreSQL joins when `HOOKD_TEST_POSTGRES_URL` is set, each test in a schema of its own.
 
 mod applications;
 mod attempts;
@@ -8,6 +9,7 @@ mod endpoints;
 mod fixtures;
 mod messages;
 mod pagination;
+mod postgres;
 mod queue;
 mod sqlite;
 
@@ -21,5 +23,12 @@ pub async fn each_store(test: impl AsyncFn(&dyn Store)) {
         .expect("open SQLite");
     test(&sqlite).await;
     sqlite.close().await;
-    // A PostgreSQL store joins here, when HOOKD_TEST_POSTGRES_URL is set.
+
+    let Some(scratch) = postgres::Scratch::create().await else {
+        return;
+    };
+    let store = scratch.store().await;
+    test(&store).await;
+    store.close().await;
+    scratch.remove().await;
 }

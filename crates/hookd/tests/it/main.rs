@@ -3,5 +3,6 @@
 mod cli;
 mod crash;
 mod listen;
+mod multinode;
 mod process;
 mod sdk;

@@ -1,14 +1,16 @@
-//! Pagination in SQL: the cursor condition, order and limit that every list shares.
+//! Pagination in SQL: the cursor condition, order and limit that every list shares, for either
+//! backend.
 //!
-//! Ids sort by creation time as strings, so a page is a range of ids. Walking back from a
-//! `prev_iterator` queries the opposite direction and reverses the rows.
+//! Ids sort by creation time as strings (byte order: PostgreSQL id columns are `COLLATE "C"`),
+//! so a page is a range of ids. Walking back from a `prev_iterator` queries the opposite
+//! direction and reverses the rows.
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::{Ordering, Page, PageQuery};
 
 /// The range one page request scans.
-pub(super) struct Window<'q> {
+pub(crate) struct Window<'q> {
     query: &'q PageQuery,
     cursor: Option<&'q str>,
     /// The order rows come out of SQL, the reverse of `query.order` when walking back.
@@ -17,7 +19,7 @@ pub(super) struct Window<'q> {
 }
 
 impl<'q> Window<'q> {
-    pub(super) fn new(query: &'q PageQuery) -> Window<'q> {
+    pub(crate) fn new(query: &'q PageQuery) -> Window<'q> {
         match &query.prev_iterator {
             Some(prev) => Window {
                 query,
@@ -36,7 +38,12 @@ impl<'q> Window<'q> {
 
     /// Appends ` AND id >/< cursor ORDER BY id LIMIT n` to a query whose WHERE is open;
     /// `id` names the column, with its table alias if the query joins.
-    pub(super) fn push(&self, sql: &mut QueryBuilder<Sqlite>, id: &str) {
+    pub(crate) fn push<DB>(&self, sql: &mut QueryBuilder<DB>, id: &str)
+    where
+        DB: Database,
+        for<'t> String: Encode<'t, DB> + Type<DB>,
+        for<'t> i64: Encode<'t, DB> + Type<DB>,
+    {
         let (op, dir) = match self.scan {
             Ordering::Ascending => (">", "ASC"),
             Ordering::Descending => ("<", "DESC"),
@@ -51,7 +58,7 @@ impl<'q> Window<'q> {
     }
 
     /// Turns the fetched rows into the page, in the requested order.
-    pub(super) fn page<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> &str) -> Page<T> {
+    pub(crate) fn page<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> &str) -> Page<T> {
         let limit = usize::try_from(self.query.limit).unwrap_or(usize::MAX);
         let more = rows.len() > limit;
         rows.truncate(limit);

@@ -1,0 +1,41 @@
+//! Conversions every backend shares: maps as JSON text, free text without NUL characters,
+//! unique-key errors as `Conflict`, and the error for a stored value that does not parse.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use crate::StoreError;
+
+pub(crate) fn map_to_json(map: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(map).expect("a map of strings always serializes")
+}
+
+pub(crate) fn json_to_map(
+    column: &str,
+    text: &str,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(column, e))
+}
+
+/// Free text (names, descriptions, response bodies) with each NUL replaced by U+FFFD.
+/// PostgreSQL's `text` cannot hold NUL, and a receiver's response must never make an attempt
+/// unrecordable; both backends store the same thing, so they answer the same.
+pub(crate) fn nul_free(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Turns a unique-key violation into `Conflict(what)`; any other error stays a database error.
+pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(error),
+    }
+}
+
+pub(crate) fn corrupt(column: &str, cause: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("column {column}: {cause}"))
+}

@@ -1,0 +1,118 @@
+//! Applications in PostgreSQL, and the delete that takes everything an application owns.
+
+use hookd_core::{AppId, Application, Timestamp};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+
+use super::column::{
+    conflict_as, map_from_json, map_to_json, nul_free, rate_limit, rate_limit_to_sql,
+};
+use crate::window::Window;
+use crate::{Page, PageQuery, Result};
+
+/// A SELECT of every application column, followed by `$rest`.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, uid, name, rate_limit, metadata, created_at, updated_at FROM applications ",
+            $rest
+        )
+    };
+}
+
+const UID_TAKEN: &str = "application with this uid";
+
+pub(super) async fn insert(pool: &PgPool, app: &Application) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO applications (id, uid, name, rate_limit, metadata, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(app.id.as_str())
+    .bind(app.uid.as_deref())
+    .bind(nul_free(&app.name))
+    .bind(rate_limit_to_sql(app.rate_limit))
+    .bind(map_to_json(&app.metadata))
+    .bind(app.created_at.as_millis())
+    .bind(app.updated_at.as_millis())
+    .execute(pool)
+    .await
+    .map_err(conflict_as(UID_TAKEN))?;
+    Ok(())
+}
+
+/// By id if `id_or_uid` parses as an application id and such an application exists, else by uid.
+pub(super) async fn get(pool: &PgPool, id_or_uid: &str) -> Result<Option<Application>> {
+    if AppId::parse(id_or_uid).is_some() {
+        let row = sqlx::query(select!("WHERE id = $1"))
+            .bind(id_or_uid)
+            .fetch_optional(pool)
+            .await?;
+        if let Some(row) = row {
+            return from_row(&row).map(Some);
+        }
+    }
+    let row = sqlx::query(select!("WHERE uid = $1"))
+        .bind(id_or_uid)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub(super) async fn list(pool: &PgPool, page: &PageQuery) -> Result<Page<Application>> {
+    let window = Window::new(page);
+    let mut sql = QueryBuilder::<Postgres>::new(select!("WHERE TRUE"));
+    window.push(&mut sql, "id");
+    let rows = sql.build().fetch_all(pool).await?;
+    let apps = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(window.page(apps, |app| app.id.as_str()))
+}
+
+pub(super) async fn update(pool: &PgPool, app: &Application) -> Result<()> {
+    sqlx::query(
+        "UPDATE applications SET uid = $1, name = $2, rate_limit = $3, metadata = $4,
+                                 updated_at = $5
+         WHERE id = $6",
+    )
+    .bind(app.uid.as_deref())
+    .bind(nul_free(&app.name))
+    .bind(rate_limit_to_sql(app.rate_limit))
+    .bind(map_to_json(&app.metadata))
+    .bind(app.updated_at.as_millis())
+    .bind(app.id.as_str())
+    .execute(pool)
+    .await
+    .map_err(conflict_as(UID_TAKEN))?;
+    Ok(())
+}
+
+/// Endpoints and messages go by foreign-key cascade; the tables without foreign keys
+/// (deliveries, attempts, tokens) are cleared here, in the same transaction.
+pub(super) async fn delete(pool: &PgPool, id: &AppId) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    for sql in [
+        "DELETE FROM deliveries WHERE app_id = $1",
+        "DELETE FROM attempts WHERE app_id = $1",
+        "DELETE FROM tokens WHERE app_id = $1",
+    ] {
+        sqlx::query(sql).bind(id.as_str()).execute(&mut *tx).await?;
+    }
+    let deleted = sqlx::query("DELETE FROM applications WHERE id = $1")
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(deleted > 0)
+}
+
+fn from_row(row: &PgRow) -> Result<Application> {
+    Ok(Application {
+        id: AppId::from_stored(row.try_get("id")?),
+        uid: row.try_get("uid")?,
+        name: row.try_get("name")?,
+        rate_limit: rate_limit(row)?,
+        metadata: map_from_json(row, "metadata")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}

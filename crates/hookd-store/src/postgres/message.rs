@@ -1,0 +1,112 @@
+//! Messages in PostgreSQL: lookups and the filtered list. Storing them is `fanout.rs`.
+
+use hookd_core::{AppId, Message, MessageId, Timestamp};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+
+use crate::window::Window;
+use crate::{MessageFilter, Page, PageQuery, Result};
+
+/// A SELECT of every message column from `messages m`, followed by `$rest`.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, m.payload,
+                    m.retention_days, m.created_at
+             FROM messages m ",
+            $rest
+        )
+    };
+}
+
+/// By id if `id_or_event_id` parses as a message id and the app has such a message, else by
+/// event id.
+pub(super) async fn get(
+    pool: &PgPool,
+    app: &AppId,
+    id_or_event_id: &str,
+) -> Result<Option<Message>> {
+    if MessageId::parse(id_or_event_id).is_some() {
+        let row = sqlx::query(select!("WHERE m.app_id = $1 AND m.id = $2"))
+            .bind(app.as_str())
+            .bind(id_or_event_id)
+            .fetch_optional(pool)
+            .await?;
+        if let Some(row) = row {
+            return from_row(&row).map(Some);
+        }
+    }
+    let row = sqlx::query(select!("WHERE m.app_id = $1 AND m.event_id = $2"))
+        .bind(app.as_str())
+        .bind(id_or_event_id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub(super) async fn list(
+    pool: &PgPool,
+    app: &AppId,
+    page: &PageQuery,
+    filter: &MessageFilter,
+) -> Result<Page<Message>> {
+    let window = Window::new(page);
+    let mut sql = QueryBuilder::<Postgres>::new(select!("WHERE m.app_id = "));
+    sql.push_bind(app.as_str().to_owned());
+    let types = filter.event_types.as_deref();
+    push_message_filter(&mut sql, types, filter.channel.as_deref());
+    push_time_filter(&mut sql, "m.created_at", filter.before, filter.after);
+    window.push(&mut sql, "m.id");
+    let rows = sql.build().fetch_all(pool).await?;
+    let messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(window.page(messages, |m| m.id.as_str()))
+}
+
+/// Appends the conditions on the message `m`: its event type is one of `event_types` (an
+/// empty list, like none, allows all) and `channel` is among its channels.
+pub(super) fn push_message_filter(
+    sql: &mut QueryBuilder<Postgres>,
+    event_types: Option<&[String]>,
+    channel: Option<&str>,
+) {
+    if let Some(types) = event_types.filter(|t| !t.is_empty()) {
+        sql.push(" AND m.event_type = ANY(")
+            .push_bind(types.to_vec())
+            .push(")");
+    }
+    if let Some(channel) = channel {
+        sql.push(" AND ")
+            .push_bind(channel.to_owned())
+            .push(" = ANY(m.channels)");
+    }
+}
+
+/// Appends `before` and `after` bounds, both exclusive, on the timestamp column `column`.
+pub(super) fn push_time_filter(
+    sql: &mut QueryBuilder<Postgres>,
+    column: &str,
+    before: Option<Timestamp>,
+    after: Option<Timestamp>,
+) {
+    if let Some(before) = before {
+        sql.push(format_args!(" AND {column} < "))
+            .push_bind(before.as_millis());
+    }
+    if let Some(after) = after {
+        sql.push(format_args!(" AND {column} > "))
+            .push_bind(after.as_millis());
+    }
+}
+
+fn from_row(row: &PgRow) -> Result<Message> {
+    Ok(Message {
+        id: MessageId::from_stored(row.try_get("id")?),
+        app_id: AppId::from_stored(row.try_get("app_id")?),
+        event_type: row.try_get("event_type")?,
+        event_id: row.try_get("event_id")?,
+        channels: row.try_get("channels")?,
+        payload: row.try_get("payload")?,
+        retention_days: row.try_get("retention_days")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}

@@ -1,0 +1,245 @@
+//! The PostgreSQL backend: one database shared by any number of hookd nodes.
+//!
+//! Every method is one short transaction on a pooled connection; nodes coordinate only through
+//! the database: row locks skipped by the claim (`FOR UPDATE SKIP LOCKED`), leases that run out
+//! when a node dies, unique keys for event ids, an advisory lock for migrations, and
+//! `LISTEN/NOTIFY` for wake-ups. Tables live in the connection's `current_schema()`; choose
+//! another schema with the URL, e.g. `?options[search_path]=hookd`.
+//!
+//! This file connects and routes each `Store` method to its module; the SQL lives in one
+//! module per noun, as in the SQLite backend.
+
+mod app;
+mod attempt;
+mod column;
+mod endpoint;
+mod fanout;
+mod message;
+mod queue;
+mod retry;
+mod schema;
+mod token;
+mod wakeup;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hookd_core::{
+    AppId, Application, Attempt, Endpoint, EndpointId, Message, MessageId, Timestamp,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use schema::Migrated;
+use wakeup::Channel;
+pub use wakeup::Wakeups;
+
+use crate::{
+    AttemptFilter, Claim, DeliveryId, Inserted, MessageFilter, NewMessage, Outcome, Page,
+    PageQuery, Result, Sharing, Store, StoreError, TokenRecord,
+};
+
+/// How a node uses its PostgreSQL connections.
+#[derive(Clone, Debug)]
+pub struct PostgresOptions {
+    /// The most connections this node opens for queries (one more listens for wake-ups).
+    pub pool_size: u32,
+    /// The longest one statement may run, and the longest a query waits for a free connection.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 10,
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A `Store` in a PostgreSQL database that other nodes may share.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+    /// One connection, opened on the first `subscribe_wakeups`, kept for `LISTEN`.
+    listener_pool: PgPool,
+    channel: Channel,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db?...`). The
+    /// schema is left as it is: call `migrate` to bring it up to date.
+    pub async fn connect(url: &str, options: &PostgresOptions) -> Result<PostgresStore> {
+        let timeout_ms = options.statement_timeout.as_millis().max(1);
+        let connect = PgConnectOptions::from_str(url)?
+            .application_name("hookd")
+            .options([("statement_timeout", format!("{timeout_ms}ms"))]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.pool_size.max(1))
+            .acquire_timeout(options.statement_timeout)
+            .connect_with(connect.clone())
+            .await?;
+        let listener_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(connect);
+        let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&pool)
+            .await?;
+        let Some(schema) = schema else {
+            pool.close().await;
+            return Err(StoreError::Misconfigured(
+                "no schema of the search_path exists; create it first".into(),
+            ));
+        };
+        Ok(PostgresStore {
+            pool,
+            listener_pool,
+            channel: Channel::for_schema(&schema),
+        })
+    }
+
+    /// Applies the migrations the schema lacks; safe to run from many nodes at once.
+    pub async fn migrate(&self) -> Result<Migrated> {
+        schema::migrate(&self.pool).await
+    }
+
+    /// Closes every connection, waiting for queries in flight. A live `Wakeups` keeps its
+    /// connection until it is dropped; its pending `next` ends with an error.
+    pub async fn close(&self) {
+        // Calling `close` marks the pool closed; awaiting it would wait for that connection.
+        drop(self.listener_pool.close());
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn insert_token(&self, record: &TokenRecord) -> Result<()> {
+        token::insert(&self.pool, record).await
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        token::find(&self.pool, hash).await
+    }
+
+    async fn count_tokens(&self) -> Result<u64> {
+        token::count(&self.pool).await
+    }
+
+    async fn insert_application(&self, application: &Application) -> Result<()> {
+        app::insert(&self.pool, application).await
+    }
+
+    async fn get_application(&self, id_or_uid: &str) -> Result<Option<Application>> {
+        app::get(&self.pool, id_or_uid).await
+    }
+
+    async fn list_applications(&self, page: &PageQuery) -> Result<Page<Application>> {
+        app::list(&self.pool, page).await
+    }
+
+    async fn update_application(&self, application: &Application) -> Result<()> {
+        app::update(&self.pool, application).await
+    }
+
+    async fn delete_application(&self, id: &AppId) -> Result<bool> {
+        app::delete(&self.pool, id).await
+    }
+
+    async fn insert_endpoint(&self, ep: &Endpoint) -> Result<()> {
+        endpoint::insert(&self.pool, ep).await
+    }
+
+    async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> Result<Option<Endpoint>> {
+        endpoint::get(&self.pool, app, id_or_uid).await
+    }
+
+    async fn list_endpoints(&self, app: &AppId, page: &PageQuery) -> Result<Page<Endpoint>> {
+        endpoint::list(&self.pool, app, page).await
+    }
+
+    async fn update_endpoint(&self, ep: &Endpoint) -> Result<()> {
+        endpoint::update(&self.pool, ep).await
+    }
+
+    async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<bool> {
+        endpoint::delete(&self.pool, app, id).await
+    }
+
+    async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>> {
+        fanout::insert_messages(&self.pool, &self.channel, batch).await
+    }
+
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>> {
+        message::get(&self.pool, app, id_or_event_id).await
+    }
+
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+    ) -> Result<Page<Message>> {
+        message::list(&self.pool, app, page, filter).await
+    }
+
+    async fn list_attempts_by_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &AttemptFilter,
+    ) -> Result<Page<Attempt>> {
+        let of = attempt::Of::Endpoint(endpoint);
+        attempt::list(&self.pool, app, of, page, filter).await
+    }
+
+    async fn list_attempts_by_message(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+        filter: &AttemptFilter,
+    ) -> Result<Page<Attempt>> {
+        attempt::list(&self.pool, app, attempt::Of::Message(msg), page, filter).await
+    }
+
+    async fn get_attempt(&self, app: &AppId, msg: &MessageId, id: &str) -> Result<Option<Attempt>> {
+        attempt::get(&self.pool, app, msg, id).await
+    }
+
+    async fn claim_due(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        skip: &[EndpointId],
+    ) -> Result<Claim> {
+        queue::claim_due(&self.pool, now, lease_until, limit, skip).await
+    }
+
+    async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        queue::record_outcomes(&self.pool, &self.channel, outcomes).await
+    }
+
+    async fn release(&self, ids: &[DeliveryId]) -> Result<()> {
+        queue::release(&self.pool, &self.channel, ids).await
+    }
+
+    async fn release_all(&self) -> Result<()> {
+        queue::release_all(&self.pool).await
+    }
+
+    fn sharing(&self) -> Sharing {
+        Sharing::Nodes
+    }
+
+    async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>> {
+        self.channel.subscribe(&self.listener_pool).await.map(Some)
+    }
+}

@@ -1,0 +1,226 @@
+//! The delivery queue in PostgreSQL, shared by every node: claim due rows under a lease,
+//! record what happened, release.
+//!
+//! The claim is `UPDATE .. WHERE id IN (SELECT .. FOR UPDATE SKIP LOCKED)`: two nodes claiming
+//! at once pass over each other's rows instead of waiting, so no row is claimed twice and no
+//! claim queues behind another. A row stays pending (1) until claimed; a claim makes it
+//! sending (3) with a lease. A row whose lease ran out, because its node died, is claimed
+//! again as if pending. `next_attempt_at` keeps the due time while a row is leased, so a
+//! release is only a status change.
+
+use hookd_core::{AppId, AttemptStatus, EndpointId, MessageId, Timestamp, TriggerType};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+
+use super::attempt;
+use super::column::{code, corrupt, map_from_json};
+use super::retry::retrying;
+use super::wakeup::Channel;
+use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result};
+
+/// Re-leases rows whose lease ran out before `$2`.
+const CLAIM_EXPIRED: &str = "
+    UPDATE deliveries d SET lease_until = $1
+    FROM (SELECT id FROM deliveries
+          WHERE status = 3 AND lease_until < $2 AND endpoint_id <> ALL($3)
+          ORDER BY lease_until LIMIT $4
+          FOR UPDATE SKIP LOCKED) picked
+    WHERE d.id = picked.id
+    RETURNING d.id";
+
+/// Leases pending rows due at `$2`, oldest first: a range scan of the partial index.
+const CLAIM_DUE: &str = "
+    UPDATE deliveries d SET status = 3, lease_until = $1
+    FROM (SELECT id FROM deliveries
+          WHERE status = 1 AND next_attempt_at <= $2 AND endpoint_id <> ALL($3)
+          ORDER BY next_attempt_at LIMIT $4
+          FOR UPDATE SKIP LOCKED) picked
+    WHERE d.id = picked.id
+    RETURNING d.id";
+
+pub(super) async fn claim_due(
+    pool: &PgPool,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+    skip: &[EndpointId],
+) -> Result<Claim> {
+    let skip: Vec<&str> = skip.iter().map(EndpointId::as_str).collect();
+    retrying(|| claim_once(pool, now, lease_until, limit, &skip)).await
+}
+
+async fn claim_once(
+    pool: &PgPool,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+    skip: &[&str],
+) -> Result<Claim> {
+    let mut tx = pool.begin().await?;
+    let mut claimed: Vec<i64> = Vec::new();
+    for sql in [CLAIM_EXPIRED, CLAIM_DUE] {
+        let room = i64::from(limit) - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
+        if room <= 0 {
+            break;
+        }
+        let ids: Vec<i64> = sqlx::query_scalar(sql)
+            .bind(lease_until.as_millis())
+            .bind(now.as_millis())
+            .bind(skip)
+            .bind(room)
+            .fetch_all(&mut *tx)
+            .await?;
+        claimed.extend(ids);
+    }
+    let due = if claimed.is_empty() {
+        Vec::new()
+    } else {
+        read_due(&mut tx, &claimed).await?
+    };
+    let next_due_at = next_due_at(&mut tx, skip).await?;
+    tx.commit().await?;
+    Ok(Claim { due, next_due_at })
+}
+
+/// Reads what the worker needs for each claimed row, and drops the rows whose message or
+/// endpoint is gone.
+async fn read_due(tx: &mut PgConnection, claimed: &[i64]) -> Result<Vec<DueDelivery>> {
+    let rows = sqlx::query(
+        "SELECT d.id, d.app_id, d.msg_id, d.endpoint_id, d.attempts_made, d.trigger_type,
+                m.event_type, m.payload, e.url, e.secret, e.headers
+         FROM deliveries d
+         LEFT JOIN messages m ON m.id = d.msg_id
+         LEFT JOIN endpoints e ON e.id = d.endpoint_id
+         WHERE d.id = ANY($1)
+         ORDER BY d.next_attempt_at, d.id",
+    )
+    .bind(claimed)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut due = Vec::with_capacity(rows.len());
+    let mut orphans: Vec<i64> = Vec::new();
+    for row in &rows {
+        match due_delivery(row)? {
+            Some(delivery) => due.push(delivery),
+            None => orphans.push(row.try_get("id")?),
+        }
+    }
+    if !orphans.is_empty() {
+        sqlx::query("DELETE FROM deliveries WHERE id = ANY($1)")
+            .bind(orphans)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(due)
+}
+
+/// `None` when the outer joins found no message or no endpoint.
+fn due_delivery(row: &PgRow) -> Result<Option<DueDelivery>> {
+    let event_type: Option<String> = row.try_get("event_type")?;
+    let url: Option<String> = row.try_get("url")?;
+    let (Some(event_type), Some(url)) = (event_type, url) else {
+        return Ok(None);
+    };
+    let attempts_made: i32 = row.try_get("attempts_made")?;
+    Ok(Some(DueDelivery {
+        id: DeliveryId(row.try_get("id")?),
+        app_id: AppId::from_stored(row.try_get("app_id")?),
+        msg_id: MessageId::from_stored(row.try_get("msg_id")?),
+        endpoint_id: EndpointId::from_stored(row.try_get("endpoint_id")?),
+        event_type,
+        payload: row.try_get("payload")?,
+        url,
+        secret: row.try_get("secret")?,
+        headers: map_from_json(row, "headers")?,
+        attempts_made: u32::try_from(attempts_made).map_err(|e| corrupt("attempts_made", e))?,
+        trigger: TriggerType::from_code(code(row, "trigger_type")?),
+    }))
+}
+
+/// The earliest due time among pending rows the caller could claim: skipped endpoints' rows
+/// are left out, or a busy endpoint's backlog would wake the worker at once, for nothing.
+async fn next_due_at(tx: &mut PgConnection, skip: &[&str]) -> Result<Option<Timestamp>> {
+    let next: Option<i64> = sqlx::query_scalar(
+        "SELECT next_attempt_at FROM deliveries
+         WHERE status = 1 AND endpoint_id <> ALL($1)
+         ORDER BY next_attempt_at LIMIT 1",
+    )
+    .bind(skip)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(next.map(Timestamp))
+}
+
+pub(super) async fn record_outcomes(
+    pool: &PgPool,
+    channel: &Channel,
+    outcomes: &[Outcome],
+) -> Result<()> {
+    retrying(|| record_once(pool, channel, outcomes)).await
+}
+
+/// Two statements whatever the batch size: the attempts, then the queue rows.
+async fn record_once(pool: &PgPool, channel: &Channel, outcomes: &[Outcome]) -> Result<()> {
+    let mut ids = Vec::with_capacity(outcomes.len());
+    let mut statuses = Vec::with_capacity(outcomes.len());
+    let mut next_attempts = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        let (status, next_attempt_at) = match outcome.next {
+            NextStep::Delivered => (AttemptStatus::Success, None),
+            NextStep::RetryAt(at) => (AttemptStatus::Pending, Some(at.as_millis())),
+            NextStep::Exhausted => (AttemptStatus::Fail, None),
+        };
+        ids.push(outcome.delivery.0);
+        statuses.push(status.code());
+        next_attempts.push(next_attempt_at);
+    }
+    let retries = next_attempts.iter().any(Option::is_some);
+    let attempts: Vec<_> = outcomes.iter().map(|o| &o.attempt).collect();
+    let mut tx = pool.begin().await?;
+    attempt::insert_all(&mut tx, &attempts).await?;
+    // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged.
+    sqlx::query(
+        "UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_attempt_at,
+                                 lease_until = NULL, attempts_made = d.attempts_made + 1
+         FROM UNNEST($1::bigint[], $2::smallint[], $3::bigint[])
+              AS u(id, status, next_attempt_at)
+         WHERE d.id = u.id",
+    )
+    .bind(ids)
+    .bind(statuses)
+    .bind(next_attempts)
+    .execute(&mut *tx)
+    .await?;
+    if retries {
+        // Another node may be asleep until a later due time than these retries.
+        channel.notify(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn release(pool: &PgPool, channel: &Channel, ids: &[DeliveryId]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = 1, lease_until = NULL
+         WHERE status = 3 AND id = ANY($1)",
+    )
+    .bind(ids)
+    .execute(&mut *tx)
+    .await?;
+    // A node shutting down gives its claimed work back: another node takes it at once.
+    channel.notify(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn release_all(pool: &PgPool) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET status = 1, lease_until = NULL WHERE status = 3")
+        .execute(pool)
+        .await?;
+    Ok(())
+}

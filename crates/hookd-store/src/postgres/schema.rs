@@ -1,0 +1,85 @@
+//! Schema migrations: SQL files embedded in the binary, applied in order, recorded in
+//! `schema_migrations`.
+//!
+//! Nodes that start together all try to migrate: a transaction-scoped advisory lock, keyed by
+//! the schema, lets one apply the files while the others wait and then find nothing to do.
+//! PostgreSQL's DDL is transactional, so a migration that fails leaves nothing half done. A new
+//! migration is one more file in `migrations/postgres/` and one more entry below; never edit a
+//! file that has shipped.
+
+use sqlx::PgPool;
+
+use crate::{Result, StoreError};
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+
+/// The first key of the advisory lock: "hook" in ASCII. The second is the schema's hash.
+const LOCK_SPACE: i32 = 0x686f_6f6b;
+
+/// What a migration run found and left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Migrated {
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Applies the migrations the schema lacks, all in one transaction.
+pub(super) async fn migrate(pool: &PgPool) -> Result<Migrated> {
+    let mut tx = pool.begin().await.map_err(StoreError::Migrate)?;
+    // A long migration must not be cut off by the statement timeout meant for queries.
+    sqlx::query("SET LOCAL statement_timeout = 0")
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::Migrate)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+        .bind(LOCK_SPACE)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::Migrate)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::Migrate)?;
+    let applied: i32 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::Migrate)?;
+    let applied = usize::try_from(applied)
+        .map_err(|_| StoreError::Corrupt(format!("negative schema version {applied}")))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "schema version {applied} is newer than this hookd knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        sqlx::raw_sql(*migration)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::Migrate)?;
+        let version = i32::try_from(index + 1).expect("fewer than 2^31 migrations");
+        sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::Migrate)?;
+    }
+    tx.commit().await.map_err(StoreError::Migrate)?;
+    let migrated = Migrated {
+        from: applied,
+        to: MIGRATIONS.len(),
+    };
+    if migrated.from != migrated.to {
+        tracing::info!(
+            from = migrated.from,
+            to = migrated.to,
+            "migrated the PostgreSQL schema"
+        );
+    }
+    Ok(migrated)
+}

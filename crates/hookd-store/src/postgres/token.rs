@@ -1,0 +1,46 @@
+//! API tokens in PostgreSQL: hashes and the scope each one grants.
+
+use hookd_core::{AppId, Timestamp};
+use sqlx::{PgPool, Row};
+
+use super::column::conflict_as;
+use crate::{Result, StoreError, TokenRecord, TokenScope};
+
+pub(super) async fn insert(pool: &PgPool, record: &TokenRecord) -> Result<()> {
+    let app_id = match &record.scope {
+        TokenScope::Admin => None,
+        TokenScope::Application(app) => Some(app.as_str()),
+    };
+    sqlx::query("INSERT INTO tokens (hash, app_id, created_at) VALUES ($1, $2, $3)")
+        .bind(&record.hash)
+        .bind(app_id)
+        .bind(record.created_at.as_millis())
+        .execute(pool)
+        .await
+        .map_err(conflict_as("token"))?;
+    Ok(())
+}
+
+pub(super) async fn find(pool: &PgPool, hash: &str) -> Result<Option<TokenRecord>> {
+    let row = sqlx::query("SELECT hash, app_id, created_at FROM tokens WHERE hash = $1")
+        .bind(hash)
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let scope = match row.try_get::<Option<String>, _>("app_id")? {
+        None => TokenScope::Admin,
+        Some(app) => TokenScope::Application(AppId::from_stored(app)),
+    };
+    Ok(Some(TokenRecord {
+        hash: row.try_get("hash")?,
+        scope,
+        created_at: Timestamp(row.try_get("created_at")?),
+    }))
+}
+
+pub(super) async fn count(pool: &PgPool) -> Result<u64> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens")
+        .fetch_one(pool)
+        .await?;
+    u64::try_from(count).map_err(|e| StoreError::Corrupt(format!("token count: {e}")))
+}
