@@ -7,10 +7,13 @@
 
 mod application;
 mod attempt;
+mod auth;
 #[cfg(feature = "client")]
 mod client;
+mod delivery;
 mod endpoint;
 mod error;
+mod event_type;
 mod json;
 mod list;
 mod message;
@@ -19,10 +22,18 @@ pub mod timestamp;
 
 pub use application::{ApplicationIn, ApplicationOut, ApplicationPatch};
 pub use attempt::MessageAttemptOut;
+pub use auth::{AppPortalAccessIn, AppPortalAccessOut};
 #[cfg(feature = "client")]
 pub use client::{AttemptsOf, Client, ClientError, Token};
-pub use endpoint::{EndpointIn, EndpointOut, EndpointPatch, EndpointSecretOut, EndpointUpdate};
+pub use delivery::{EndpointMessageOut, EndpointStats, MessageEndpointOut, RecoverIn, RecoverOut};
+pub use endpoint::{
+    EndpointCreateOnly, EndpointHeadersIn, EndpointHeadersOut, EndpointHeadersPatchIn, EndpointIn,
+    EndpointOut, EndpointPatch, EndpointSecretOut, EndpointSecretRotateIn, EndpointUpdate,
+};
 pub use error::{HttpErrorOut, ValidationError, ValidationErrorItem};
+pub use event_type::{
+    EventExampleIn, EventTypeIn, EventTypeOut, EventTypePatch, EventTypeUpdate, Schemas,
+};
 pub use json::{JsonError, JsonErrorKind, from_json_slice};
 pub use list::ListResponse;
 pub use message::{MessageIn, MessageOut};

@@ -27,6 +27,15 @@ impl<T> Patch<T> {
         }
     }
 
+    /// The same patch with its value, if any, turned by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(v) => Patch::Value(f(v)),
+        }
+    }
+
     pub fn as_ref(&self) -> Patch<&T> {
         match self {
             Patch::Absent => Patch::Absent,

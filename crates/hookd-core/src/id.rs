@@ -1,4 +1,4 @@
-//! Ids: prefixed, time-sortable identifiers (`app_`, `ep_`, `msg_`, `atmpt_`).
+//! Ids: prefixed, time-sortable identifiers (`app_`, `ep_`, `msg_`, `atmpt_`, `qtask_`).
 //!
 //! An id is 128 bits, the top 48 a millisecond timestamp and the rest random, written as 22
 //! base62 digits after the prefix. Base62 in ASCII order sorts like the number, so ids sort by
@@ -58,6 +58,11 @@ prefixed_id!(
     "The id of a message; also the `webhook-id` of its deliveries."
 );
 prefixed_id!(AttemptId, "atmpt_", "The id of one delivery attempt.");
+prefixed_id!(
+    TaskId,
+    "qtask_",
+    "The id of a background task, such as an endpoint's recovery."
+);
 
 fn encode(mut n: u128) -> String {
     let mut out = [b'0'; DIGITS];

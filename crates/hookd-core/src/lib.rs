@@ -5,6 +5,7 @@
 pub mod application;
 pub mod attempt;
 pub mod endpoint;
+pub mod event_type;
 pub mod filter;
 pub mod id;
 pub mod message;
@@ -15,7 +16,8 @@ pub mod time;
 
 pub use application::Application;
 pub use attempt::{Attempt, AttemptStatus, FailureReason, TriggerType};
-pub use endpoint::Endpoint;
-pub use id::{AppId, AttemptId, EndpointId, IdGenerator, MessageId};
+pub use endpoint::{Endpoint, SignatureType};
+pub use event_type::EventType;
+pub use id::{AppId, AttemptId, EndpointId, IdGenerator, MessageId, TaskId};
 pub use message::Message;
 pub use time::Timestamp;

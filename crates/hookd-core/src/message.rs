@@ -9,8 +9,9 @@ pub struct Message {
     pub event_type: String,
     pub event_id: Option<String>,
     pub channels: Option<Vec<String>>,
-    /// The JSON object exactly as the provider sent it.
-    pub payload: String,
+    /// The JSON object exactly as the provider sent it; `None` once removed (expunged, or past
+    /// its retention period): the message can then no longer be sent.
+    pub payload: Option<String>,
     pub retention_days: i64,
     pub created_at: Timestamp,
 }

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use hookd_core::FailureReason;
-use hookd_receiver::{CHALLENGE_ID_PREFIX, CHALLENGE_PARAM, Secret};
+use hookd_receiver::{CHALLENGE_ID_PREFIX, CHALLENGE_PARAM};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 
@@ -69,7 +69,7 @@ impl ChallengeFailure {
 /// Runs the challenge against `url`, signing with `secret`.
 pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), ChallengeFailure> {
     let timeout = state.config.challenge_timeout;
-    let secret = Secret::parse(secret).map_err(|_| ChallengeFailure::BadSecret)?;
+    let secrets = [secret.to_owned()];
     let mut target = state
         .outbound
         .vet_url(url)
@@ -81,7 +81,8 @@ pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), Challe
 
     let id = format!("{CHALLENGE_ID_PREFIX}{}", state.new_challenge_token());
     let timestamp = state.now().as_unix_seconds();
-    let signature = hookd_receiver::sign(&secret, &id, timestamp, token.as_bytes());
+    let signature = crate::signing::sign_all(&secrets, &id, timestamp, token.as_bytes())
+        .map_err(|_| ChallengeFailure::BadSecret)?;
     let mut headers = HeaderMap::new();
     signature_headers(
         &mut headers,

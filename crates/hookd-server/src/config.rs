@@ -8,9 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hookd_core::SignatureType;
 use hookd_core::net::AllowList;
 use hookd_core::retry::RetryPolicy;
-use hookd_store::{Database, PostgresOptions, Sharing};
+use hookd_store::{Database, PostgresOptions, SecretKey, Sharing};
 use serde::{Deserialize, Serialize};
 
 use crate::worker::shortest_lease;
@@ -32,6 +33,27 @@ pub enum SignatureHeaders {
     /// `svix-id`, `svix-timestamp`, `svix-signature`.
     Svix,
     Both,
+}
+
+/// What generated endpoint secrets sign with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultSignatureType {
+    /// `whsec_` secrets, `v1` signatures.
+    Hmac,
+    /// `whsk_` keys, `v1a` signatures; receivers hold the `whpk_` public key.
+    Ed25519,
+}
+
+/// A secret as configured; `Debug` never prints it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConfigSecret(pub String);
+
+impl std::fmt::Debug for ConfigSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("**redacted**")
+    }
 }
 
 /// What one node does. Nodes on a shared database can be scaled apart: API nodes take
@@ -82,6 +104,9 @@ pub struct RawConfig {
     pub max_payload_bytes: usize,
     pub max_in_flight: usize,
     pub max_in_flight_per_endpoint: usize,
+    /// Base64 of the 32-byte key that seals endpoint secrets in the database.
+    pub secret_key: Option<ConfigSecret>,
+    pub default_signature_type: DefaultSignatureType,
 }
 
 impl Default for RawConfig {
@@ -108,6 +133,8 @@ impl Default for RawConfig {
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
             max_in_flight_per_endpoint: 32,
+            secret_key: None,
+            default_signature_type: DefaultSignatureType::Hmac,
         }
     }
 }
@@ -130,6 +157,9 @@ pub struct Config {
     pub max_payload_bytes: usize,
     pub max_in_flight: usize,
     pub max_in_flight_per_endpoint: usize,
+    /// The key that seals endpoint secrets; `None` on SQLite means the key file in `data_dir`.
+    pub secret_key: Option<SecretKey>,
+    pub default_signature_type: SignatureType,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +235,7 @@ impl RawConfig {
             }
         }
         let database = self.database()?;
+        let secret_key = self.secret_key(database.sharing())?;
         if self.role != Role::All && database.sharing() == Sharing::ThisProcess {
             return Err(bad(
                 "role",
@@ -248,11 +279,43 @@ impl RawConfig {
             max_payload_bytes: self.max_payload_bytes,
             max_in_flight: self.max_in_flight,
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
+            secret_key,
+            default_signature_type: match self.default_signature_type {
+                DefaultSignatureType::Hmac => SignatureType::Hmac,
+                DefaultSignatureType::Ed25519 => SignatureType::Ed25519,
+            },
         })
     }
 }
 
 impl RawConfig {
+    /// The configured key; required where nodes share the database, since each must open
+    /// what the others sealed.
+    fn secret_key(&self, sharing: Sharing) -> Result<Option<SecretKey>, ConfigError> {
+        let text = self
+            .secret_key
+            .as_ref()
+            .map(|k| k.0.trim())
+            .unwrap_or_default();
+        if text.is_empty() {
+            return match sharing {
+                Sharing::ThisProcess => Ok(None),
+                Sharing::Nodes => Err(bad(
+                    "secret_key",
+                    "required with PostgreSQL: every node seals endpoint secrets with the same \
+                     key. Set it (or HOOKD_SECRET_KEY) to base64 of 32 random bytes, e.g. from \
+                     `openssl rand -base64 32`",
+                )),
+            };
+        }
+        SecretKey::from_base64(text).map(Some).map_err(|e| {
+            bad(
+                "secret_key",
+                format!("{e}, e.g. from `openssl rand -base64 32`"),
+            )
+        })
+    }
+
     fn database(&self) -> Result<Database, ConfigError> {
         let url = self.database.as_deref().map(str::trim).unwrap_or_default();
         if url.is_empty() {

@@ -8,8 +8,11 @@ pub mod clock;
 pub mod config;
 mod ingest;
 pub mod outbound;
+pub mod secret_key;
 mod server;
+pub mod signing;
 mod state;
+pub mod sweep;
 pub mod token;
 pub mod worker;
 

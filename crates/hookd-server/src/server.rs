@@ -1,4 +1,5 @@
-//! Server: binds the API, starts the ingest task and the worker, and shuts all down in order.
+//! Server: binds the API, starts the ingest task, the worker and the sweep, and shuts all down
+//! in order.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::state::AppState;
-use crate::{api, ingest, token, worker};
+use crate::{api, ingest, sweep, token, worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -99,6 +100,7 @@ impl Server {
             wakeups,
         } = self;
         let (stop, stopped) = watch::channel(false);
+        let sweep = sweep::spawn(state.store.clone(), stopped.clone());
         let role = state.config.role;
         let worker = role
             .runs_worker()
@@ -120,6 +122,9 @@ impl Server {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        // A sweep still running stops here; its open batch rolls back.
+        sweep.abort();
+        let _ = sweep.await;
         let _ = ingest.await;
         served.map_err(ServerError::Serve)
     }

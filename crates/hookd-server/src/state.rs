@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use hookd_core::{AppId, AttemptId, EndpointId, IdGenerator, MessageId, Timestamp};
-use hookd_receiver::Secret;
+use hookd_core::{AppId, AttemptId, EndpointId, IdGenerator, MessageId, TaskId, Timestamp};
 use hookd_store::{Inserted, NewMessage, Store, StoreError};
 use rand::{Rng, RngCore};
 use tokio::sync::Notify;
@@ -78,11 +77,13 @@ impl AppState {
         AttemptId::from_raw(self.next_raw_id())
     }
 
-    /// A fresh endpoint signing secret: `whsec_` and 24 random bytes, as Svix makes them.
+    pub fn new_task_id(&self) -> TaskId {
+        TaskId::from_raw(self.next_raw_id())
+    }
+
+    /// A fresh endpoint signing secret of the configured `default_signature_type`.
     pub fn new_secret(&self) -> String {
-        let mut bytes = vec![0u8; 24];
-        rand::rng().fill_bytes(&mut bytes);
-        Secret::from_bytes(bytes).to_whsec()
+        crate::signing::new_secret(self.config.default_signature_type)
     }
 
     /// A one-time challenge token: 32 random bytes, URL-safe base64 (43 characters).

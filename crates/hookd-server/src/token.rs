@@ -21,6 +21,16 @@ pub async fn create(
     scope: TokenScope,
     now: Timestamp,
 ) -> Result<String, StoreError> {
+    create_until(store, scope, now, None).await
+}
+
+/// Makes a token, as `create`, that stops working at `expires_at` (if given).
+pub async fn create_until(
+    store: &dyn Store,
+    scope: TokenScope,
+    now: Timestamp,
+    expires_at: Option<Timestamp>,
+) -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let prefix = match scope {
@@ -36,6 +46,7 @@ pub async fn create(
             hash: hash(&token),
             scope,
             created_at: now,
+            expires_at,
         })
         .await?;
     Ok(token)

@@ -1,5 +1,6 @@
 //! Conversions every backend shares: maps as JSON text, free text without NUL characters,
-//! unique-key errors as `Conflict`, and the error for a stored value that does not parse.
+//! removed payloads as '', unique-key errors as `Conflict`, and the error for a stored value
+//! that does not parse.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -38,4 +39,13 @@ pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> Sto
 
 pub(crate) fn corrupt(column: &str, cause: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("column {column}: {cause}"))
+}
+
+/// A message's payload as stored: '' once removed, which no JSON object can be.
+pub(crate) fn payload_to_column(payload: Option<&str>) -> &str {
+    payload.unwrap_or_default()
+}
+
+pub(crate) fn payload_from_column(stored: String) -> Option<String> {
+    (!stored.is_empty()).then_some(stored)
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::{PostgresOptions, PostgresStore, Result, Sharing, SqliteStore, Store};
+use crate::{PostgresOptions, PostgresStore, Result, Sealer, Sharing, SqliteStore, Store};
 
 /// A database URL as configured; `Debug` and `Display` hide its password.
 #[derive(Clone, PartialEq, Eq)]
@@ -90,13 +90,13 @@ impl Database {
         }
     }
 
-    /// Opens the store and brings its schema up to date. For SQLite, the file's directory must
-    /// exist.
-    pub async fn open(&self) -> Result<Arc<dyn Store>> {
+    /// Opens the store, sealing secrets with `sealer`, and brings its schema up to date. For
+    /// SQLite, the file's directory must exist.
+    pub async fn open(&self, sealer: Sealer) -> Result<Arc<dyn Store>> {
         match self {
-            Database::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+            Database::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path, sealer).await?)),
             Database::Postgres { url, options } => {
-                let store = PostgresStore::connect(url.expose(), options).await?;
+                let store = PostgresStore::connect(url.expose(), options, sealer).await?;
                 store.migrate().await?;
                 Ok(Arc::new(store))
             }

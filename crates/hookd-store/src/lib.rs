@@ -6,22 +6,35 @@
 
 mod convert;
 mod database;
+mod idempotency;
 mod page;
 pub mod postgres;
 mod queue;
+mod retention;
+mod seal;
+mod secrets;
 pub mod sqlite;
 mod token;
 mod window;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use hookd_core::{
-    AppId, Application, Attempt, AttemptStatus, Endpoint, EndpointId, Message, MessageId, Timestamp,
+    AppId, Application, Attempt, AttemptStatus, Endpoint, EndpointId, EventType, Message,
+    MessageId, Timestamp,
 };
 
 pub use database::{Database, DatabaseUrl};
+pub use idempotency::{IdempotencyClaim, IdempotencyKey, StoredResponse};
 pub use page::{Ordering, Page, PageQuery};
 pub use postgres::{PostgresOptions, PostgresStore, Wakeups};
-pub use queue::{Claim, DeliveryId, DueDelivery, Inserted, NewMessage, NextStep, Outcome};
+pub use queue::{
+    Claim, DeliveryId, DeliveryState, Destination, DueDelivery, EndpointStats, Inserted,
+    NewMessage, NextStep, Outcome, QueuedMessage, QueuedMessageFilter, Resend,
+};
+pub use retention::{Pruned, SweepLock};
+pub use seal::{BadSecretKey, Sealer, SecretKey};
 pub use sqlite::SqliteStore;
 pub use token::{TokenRecord, TokenScope};
 
@@ -39,6 +52,12 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A sealed secret does not open with this server's key: the key is not the one the
+    /// secrets were sealed with, or the row was tampered with.
+    #[error(
+        "a stored secret does not open with this secret_key: is it the key it was sealed with?"
+    )]
+    WrongSecretKey,
     /// The database is reachable but not set up for hookd, e.g. its search_path names no schema.
     #[error("database misconfigured: {0}")]
     Misconfigured(String),
@@ -76,6 +95,15 @@ pub struct AttemptFilter {
     pub channel: Option<String>,
     pub before: Option<Timestamp>,
     pub after: Option<Timestamp>,
+    /// Only the attempts made to this endpoint.
+    pub endpoint_id: Option<EndpointId>,
+}
+
+/// Filters for listing event types.
+#[derive(Clone, Debug, Default)]
+pub struct EventTypeFilter {
+    /// Archived event types are left out unless this is set.
+    pub include_archived: bool,
 }
 
 /// Everything hookd keeps. Methods are named for what the caller means; each is one short
@@ -99,7 +127,36 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_endpoint(&self, endpoint: &Endpoint) -> Result<()>;
     async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> Result<Option<Endpoint>>;
     async fn list_endpoints(&self, app: &AppId, page: &PageQuery) -> Result<Page<Endpoint>>;
+    /// Writes the endpoint's settings. Its secret and headers are left alone: only
+    /// `rotate_endpoint_secret` and `set_endpoint_headers` change them.
     async fn update_endpoint(&self, endpoint: &Endpoint) -> Result<()>;
+    /// Makes `new_secret` the endpoint's current secret; the current one keeps signing until
+    /// `grace_until`. False if there is no such endpoint.
+    async fn rotate_endpoint_secret(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        new_secret: &str,
+        grace_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Replaces the headers sent with the endpoint's deliveries. False if there is no such
+    /// endpoint.
+    async fn set_endpoint_headers(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        headers: &BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Counts the endpoint's queue rows by status, for messages created in `[since, until)`.
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<EndpointStats>;
     /// Deletes the endpoint and drops its queued deliveries; its attempts stay in the log.
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<bool>;
 
@@ -116,6 +173,9 @@ pub trait Store: Send + Sync + 'static {
         page: &PageQuery,
         filter: &MessageFilter,
     ) -> Result<Page<Message>>;
+    /// Removes the message's payload (reads then get `None`) and fails its deliveries that
+    /// are still pending. False if there is no such message.
+    async fn expunge_message_payload(&self, app: &AppId, msg: &MessageId) -> Result<bool>;
 
     // Attempts.
     async fn list_attempts_by_endpoint(
@@ -133,6 +193,13 @@ pub trait Store: Send + Sync + 'static {
         filter: &AttemptFilter,
     ) -> Result<Page<Attempt>>;
     async fn get_attempt(&self, app: &AppId, msg: &MessageId, id: &str) -> Result<Option<Attempt>>;
+    /// Empties the attempt's stored response. False if there is no such attempt.
+    async fn expunge_attempt_response(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        id: &str,
+    ) -> Result<bool>;
 
     // The delivery queue.
     /// Leases up to `limit` deliveries due at `now` until `lease_until`, oldest first, skipping
@@ -151,6 +218,40 @@ pub trait Store: Send + Sync + 'static {
     async fn release(&self, ids: &[DeliveryId]) -> Result<()>;
     /// Gives back every lease; only for a store whose `sharing` is `ThisProcess`, at start-up.
     async fn release_all(&self) -> Result<()>;
+    /// Queues one manual delivery of the message to the endpoint, due at `now`, whatever
+    /// became of the earlier ones.
+    async fn queue_resend(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> Result<Resend>;
+    /// Sends again, as manual deliveries due at `now`, every message created in
+    /// `[since, until)` whose delivery to the endpoint failed for good; returns how many.
+    async fn recover_failed(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u64>;
+    /// The endpoints the message was queued for, by endpoint id, with how each delivery stands.
+    async fn list_destinations(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+    ) -> Result<Page<Destination>>;
+    /// The messages queued for the endpoint, by message id, with how each delivery stands.
+    async fn list_queued_messages(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &QueuedMessageFilter,
+    ) -> Result<Page<QueuedMessage>>;
 
     // Running beside other nodes.
     /// Whether other processes may share this store and hold leases on it.
@@ -159,4 +260,64 @@ pub trait Store: Send + Sync + 'static {
     /// so this node's worker need not wait for its next poll. `None` when no other process
     /// writes to the store: the in-process wake-up is all there is.
     async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>>;
+
+    // Event types, global to the server and keyed by name.
+    /// `Err(Conflict)` if the name is taken.
+    async fn insert_event_type(&self, event_type: &EventType) -> Result<()>;
+    async fn get_event_type(&self, name: &str) -> Result<Option<EventType>>;
+    /// By name, in the page's order.
+    async fn list_event_types(
+        &self,
+        page: &PageQuery,
+        filter: &EventTypeFilter,
+    ) -> Result<Page<EventType>>;
+    /// Writes everything but the name and `created_at`. False if there is no such event type.
+    async fn update_event_type(&self, event_type: &EventType) -> Result<bool>;
+    /// Deletes it for good (`expunge`); endpoints that filter on it keep the name.
+    async fn delete_event_type(&self, name: &str) -> Result<bool>;
+    /// The names among `names` that are no event type, or an archived one.
+    async fn unknown_event_types(&self, names: &[String]) -> Result<Vec<String>>;
+
+    /// Stores the message and queues one delivery of it, to `endpoint` alone, whatever the
+    /// endpoint's filters (an example sent on purpose). One transaction.
+    async fn insert_message_for_endpoint(
+        &self,
+        message: &Message,
+        endpoint: &EndpointId,
+    ) -> Result<Inserted>;
+
+    // Tokens, beyond the basics.
+    /// Deletes the token (logout). False if there is no such token.
+    async fn delete_token(&self, hash: &str) -> Result<bool>;
+
+    // Idempotency keys.
+    /// Takes the key for a new request until `lease_until`, unless another request holds it
+    /// (its lease still running) or finished with it (its response not yet expired at `now`).
+    async fn claim_idempotency_key(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<IdempotencyClaim>;
+    /// Stores the response of the request that holds the key, to replay until `expires_at`.
+    async fn complete_idempotency_key(
+        &self,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Frees the key of a request that failed, so that a retry runs it again.
+    async fn release_idempotency_key(&self, key: &IdempotencyKey) -> Result<()>;
+
+    // Retention.
+    /// The right to run the background sweep: `None` while another node holds it.
+    async fn lock_sweep(&self) -> Result<Option<SweepLock>>;
+    /// Removes the payloads of up to `limit` messages whose retention period ended by `now`
+    /// (reads then show none, and their deliveries still pending fail); returns how many.
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> Result<u64>;
+    /// Deletes up to `limit` idempotency keys and tokens that expired by `now`.
+    async fn delete_expired_keys(&self, now: Timestamp, limit: u32) -> Result<u64>;
+    /// Deletes up to `limit` messages created before `cutoff` that have no delivery still
+    /// queued, with their delivery rows, and up to `limit` attempts made before `cutoff`.
+    async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<Pruned>;
 }

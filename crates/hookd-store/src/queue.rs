@@ -2,7 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use hookd_core::{AppId, Attempt, EndpointId, Message, MessageId, Timestamp, TriggerType};
+use hookd_core::{
+    AppId, Attempt, AttemptStatus, Endpoint, EndpointId, Message, MessageId, Timestamp, TriggerType,
+};
+
+use crate::MessageFilter;
 
 /// The store's own key for one queued delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,8 +26,9 @@ pub struct Inserted {
     pub deliveries: u32,
 }
 
-/// Everything a worker needs to make one attempt, read in the claim.
-#[derive(Clone, Debug)]
+/// Everything a worker needs to make one attempt, read in the claim. `Debug` leaves out the
+/// secrets, the header values and the payload.
+#[derive(Clone)]
 pub struct DueDelivery {
     pub id: DeliveryId,
     pub app_id: AppId,
@@ -32,11 +37,37 @@ pub struct DueDelivery {
     pub event_type: String,
     pub payload: String,
     pub url: String,
-    pub secret: String,
+    /// Every secret that signs this attempt, the current one first, then those a rotation
+    /// retired whose grace period has not ended; each one's prefix says its `SignatureType`.
+    pub secrets: Vec<String>,
     pub headers: BTreeMap<String, String>,
     /// Attempts made before this one.
     pub attempts_made: u32,
     pub trigger: TriggerType,
+}
+
+/// What a claimed queue row turned out to be, as a backend reads it.
+pub(crate) enum Due {
+    Send(Box<DueDelivery>),
+    /// Its message or endpoint is gone: the row is dropped.
+    Orphan,
+    /// Its message's payload was removed: the row fails.
+    PayloadRemoved,
+}
+
+impl std::fmt::Debug for DueDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DueDelivery")
+            .field("id", &self.id)
+            .field("msg_id", &self.msg_id)
+            .field("endpoint_id", &self.endpoint_id)
+            .field("url", &self.url)
+            .field("secrets", &self.secrets.len())
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("attempts_made", &self.attempts_made)
+            .field("trigger", &self.trigger)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The result of a claim.
@@ -64,4 +95,67 @@ pub struct Outcome {
     pub delivery: DeliveryId,
     pub attempt: Attempt,
     pub next: NextStep,
+}
+
+/// Where the delivery of one message to one endpoint stands: the newest queue row of the pair
+/// (a resend queues a row of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub status: AttemptStatus,
+    /// When the next attempt is due, while one is pending.
+    pub next_attempt: Option<Timestamp>,
+}
+
+/// An endpoint a message was queued for, and how its delivery stands.
+#[derive(Clone, Debug)]
+pub struct Destination {
+    pub endpoint: Endpoint,
+    pub state: DeliveryState,
+}
+
+/// A message queued for an endpoint, and how its delivery stands.
+#[derive(Clone, Debug)]
+pub struct QueuedMessage {
+    pub message: Message,
+    pub state: DeliveryState,
+}
+
+/// Filters for the messages queued for an endpoint.
+#[derive(Clone, Debug, Default)]
+pub struct QueuedMessageFilter {
+    pub status: Option<AttemptStatus>,
+    pub message: MessageFilter,
+}
+
+/// How an endpoint's deliveries stand, counted over its queue rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    pub success: u64,
+    pub fail: u64,
+    pub pending: u64,
+    pub sending: u64,
+}
+
+/// What a request to send a message again found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resend {
+    /// A manual delivery is queued, due now.
+    Queued,
+    /// The message's payload was removed: there is nothing to send.
+    PayloadRemoved,
+    /// No such message or endpoint in the application.
+    NotFound,
+}
+
+impl EndpointStats {
+    /// Adds `count` rows of `status`.
+    pub(crate) fn add(&mut self, status: AttemptStatus, count: u64) {
+        let slot = match status {
+            AttemptStatus::Success => &mut self.success,
+            AttemptStatus::Fail => &mut self.fail,
+            AttemptStatus::Pending => &mut self.pending,
+            AttemptStatus::Sending => &mut self.sending,
+        };
+        *slot += count;
+    }
 }

@@ -15,4 +15,13 @@ pub struct TokenRecord {
     pub hash: String,
     pub scope: TokenScope,
     pub created_at: Timestamp,
+    /// When the token stops working (app-portal tokens); `None`: never.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    /// Whether the token still works at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
 }

@@ -31,6 +31,8 @@ pub enum Command {
     },
     /// Bring the database schema up to date, then exit (`serve` also does this at start).
     Migrate(ConfigSource),
+    /// Delete messages and attempts older than an age, with their finished deliveries.
+    Prune(PruneArgs),
     /// Receive an application's events here and forward them to a local app.
     Listen(client::listen::ListenArgs),
     /// Send a message (an event) to an application.
@@ -73,6 +75,15 @@ pub struct ServeArgs {
     /// listen address then serves just the health checks). `api` and `worker` need PostgreSQL.
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Delete what is older than this, e.g. `30d` or `12h`.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub older_than: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,6 +132,11 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let config = config::load(source.config.as_deref(), overrides)?;
             serve::migrate(&config).await
         }
+        Command::Prune(args) => {
+            let file = args.source.config.clone();
+            let config = config::load(file.as_deref(), store_overrides(args.source))?;
+            crate::prune::prune(&config, args.older_than).await
+        }
         Command::Config {
             command: ConfigCommand::Default,
         } => {
@@ -131,5 +147,14 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Send(args) => client::send::run(args).await,
         Command::Attempts(args) => client::attempts::run(args).await,
         Command::Resend(args) => client::attempts::resend(args).await,
+    }
+}
+
+/// The options that pick the database, for the commands that only open it.
+fn store_overrides(source: ConfigSource) -> Overrides {
+    Overrides {
+        data_dir: source.data_dir,
+        database: source.database,
+        ..Overrides::default()
     }
 }

@@ -1,9 +1,10 @@
-//! hookd's command line: `serve`, `token create`, `config default`, and the client commands
-//! `listen`, `send`, `attempts`, `resend`.
+//! hookd's command line: `serve`, `token create`, `migrate`, `prune`, `config default`, and the
+//! client commands `listen`, `send`, `attempts`, `resend`.
 
 mod cli;
 mod client;
 mod config;
+mod prune;
 mod serve;
 
 use std::process::ExitCode;

@@ -9,7 +9,7 @@ use hookd_store::{Database, Store, TokenScope};
 
 type BoxError = Box<dyn std::error::Error>;
 
-async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
+pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
     let sqlite_dir = match &config.database {
         Database::Sqlite(path) => path.parent().filter(|dir| !dir.as_os_str().is_empty()),
         Database::Postgres { .. } => None,
@@ -18,9 +18,10 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
     }
+    let sealer = hookd_server::secret_key::sealer(config).map_err(|e| chain(&e))?;
     let database = &config.database;
     let store = database
-        .open()
+        .open(sealer)
         .await
         .map_err(|e| format!("cannot open the database {database}: {}", chain(&e)))?;
     Ok(store)

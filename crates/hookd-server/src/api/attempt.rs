@@ -48,9 +48,7 @@ async fn list_by_endpoint(
     })?))
 }
 
-/// Also takes `endpoint_id` to keep one endpoint's attempts. The store has no such filter, so
-/// it applies to each page as read: a page may come back shorter than `limit`, but the
-/// iterators still walk the whole list.
+/// Also takes `endpoint_id` (an id or uid) to keep one endpoint's attempts.
 async fn list_by_message(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,18 +57,14 @@ async fn list_by_message(
 ) -> Result<Json<ListResponse<MessageAttemptOut>>, ApiError> {
     let app = find_application(&state, &caller, &app_id).await?;
     let message = find_message(&state, &app.id, &msg_id).await?;
-    let (page, filter, with_content) = list_params(&query)?;
-    let endpoint = match query.get("endpoint_id") {
-        Some(id_or_uid) => Some(resolve_endpoint_id(&state, &app.id, id_or_uid).await?),
-        None => None,
-    };
-    let mut page = state
+    let (page, mut filter, with_content) = list_params(&query)?;
+    if let Some(id_or_uid) = query.get("endpoint_id") {
+        filter.endpoint_id = Some(resolve_endpoint_id(&state, &app.id, id_or_uid).await?);
+    }
+    let page = state
         .store
         .list_attempts_by_message(&app.id, &message.id, &page, &filter)
         .await?;
-    if let Some(endpoint) = endpoint {
-        page.items.retain(|attempt| attempt.endpoint_id == endpoint);
-    }
     Ok(Json(list_out(page, |attempt| {
         Ok(attempt_out(&attempt, with_content))
     })?))
@@ -129,6 +123,7 @@ fn list_params(query: &QueryParams) -> Result<(PageQuery, AttemptFilter, bool), 
         channel: query.name("channel", CHANNEL_MAX)?,
         before: query.time("before")?,
         after: query.time("after")?,
+        endpoint_id: None,
     };
     Ok((page, filter, query.flag("with_content", true)?))
 }

@@ -1,6 +1,7 @@
 //! Auth: the `Caller` extractor checks the bearer token and says what it may reach.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use hookd_core::AppId;
@@ -14,6 +15,9 @@ use crate::token;
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub scope: TokenScope,
+    /// The stored hash of the token presented: what logout deletes, and what idempotency keys
+    /// belong to.
+    pub token_hash: String,
 }
 
 impl Caller {
@@ -35,12 +39,10 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let header = parts
-            .headers
+impl Caller {
+    /// Checks the bearer token in `headers`: who calls, or why not.
+    pub async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Caller, ApiError> {
+        let header = headers
             .get(AUTHORIZATION)
             .ok_or(ApiError::Unauthorized("missing Authorization header"))?;
         let value = header
@@ -53,13 +55,29 @@ impl FromRequestParts<AppState> for Caller {
                 "expected 'Authorization: Bearer <token>'",
             ))?
             .trim();
+        let token_hash = token::hash(presented);
         let record = state
             .store
-            .find_token(&token::hash(presented))
+            .find_token(&token_hash)
             .await?
+            .filter(|record| record.is_live(state.now()))
             .ok_or(ApiError::Unauthorized("invalid token"))?;
         Ok(Caller {
             scope: record.scope,
+            token_hash,
         })
+    }
+}
+
+/// A middleware that authenticated the request already (idempotency) leaves the `Caller` in
+/// the request's extensions; otherwise the token is checked here.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        Caller::authenticate(&parts.headers, state).await
     }
 }

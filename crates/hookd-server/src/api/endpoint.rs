@@ -1,5 +1,6 @@
-//! Endpoints (`/app/{app_id}/endpoint/...`): list, create, get, replace, patch, delete, the
-//! signing secret, and `verify`, which re-runs the ownership challenge.
+//! Endpoints (`/app/{app_id}/endpoint/...`): list, create, get, replace, patch, delete, and
+//! `verify`, which re-runs the ownership challenge. The secret, the headers, stats and
+//! recovery have modules of their own.
 //!
 //! Architecture Invariant: a URL is stored only after whoever answers there passed the
 //! ownership challenge (unless the operator turned it off): on create, and whenever the URL
@@ -11,20 +12,22 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use hookd_api::{
-    EndpointIn, EndpointOut, EndpointPatch, EndpointSecretOut, EndpointUpdate, ListResponse, Patch,
-};
+use hookd_api::{EndpointIn, EndpointOut, EndpointPatch, EndpointUpdate, ListResponse, Patch};
 use hookd_core::name::{CHANNEL_MAX, EVENT_TYPE_MAX, UID_MAX};
 use hookd_core::{AppId, Endpoint, EndpointId};
-use hookd_receiver::{SECRET_PREFIX, Secret};
 use hookd_store::Ordering;
 
 use crate::api::application::{check_throttle_rate, find_application};
+use crate::api::endpoint_headers::check_headers;
+use crate::api::endpoint_secret::parse_secret;
+use crate::api::event_type::check_declared;
 use crate::api::extract::{Json, Path, QueryParams, check_name, check_name_list, list_out};
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 
 const MAX_ENDPOINT_CHANNELS: usize = 10;
+/// Where a 422 for an undeclared event type points.
+const EVENT_TYPES: [&str; 2] = ["body", "eventTypes"];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -38,10 +41,6 @@ pub fn router() -> Router<AppState> {
                 .put(replace_endpoint)
                 .patch(patch_endpoint)
                 .delete(delete_endpoint),
-        )
-        .route(
-            "/app/{app_id}/endpoint/{endpoint_id}/secret",
-            get(get_secret),
         )
         .route(
             "/app/{app_id}/endpoint/{endpoint_id}/verify",
@@ -83,13 +82,15 @@ async fn create_endpoint(
     Json(body): Json<EndpointIn>,
 ) -> Result<(StatusCode, Json<EndpointOut>), ApiError> {
     let app = find_application(&state, &caller, &app_id).await?;
-    let (settings, secret) = body.split_secret();
+    let (settings, create_only) = body.split();
     let settings = check_settings(settings)?;
-    let secret = match secret {
-        Some(secret) => parse_secret(&secret)?,
+    check_declared(&state, &EVENT_TYPES, settings.event_types.as_deref(), None).await?;
+    let headers = check_headers(&["body", "headers"], create_only.headers)?;
+    let secret = match create_only.secret {
+        Some(secret) => parse_secret(&["body", "secret"], &secret)?,
         None => state.new_secret(),
     };
-    let endpoint = insert_new(&state, app.id, settings, secret).await?;
+    let endpoint = insert_new(&state, app.id, settings, (secret, headers)).await?;
     Ok((StatusCode::CREATED, Json(endpoint_out(&endpoint))))
 }
 
@@ -113,14 +114,24 @@ async fn replace_endpoint(
 ) -> Result<(StatusCode, Json<EndpointOut>), ApiError> {
     let app = find_application(&state, &caller, &app_id).await?;
     let mut settings = check_settings(body)?;
-    let Some(mut endpoint) = state.store.get_endpoint(&app.id, &endpoint_id).await? else {
+    let found = state.store.get_endpoint(&app.id, &endpoint_id).await?;
+    let current = found.as_ref().and_then(|ep| ep.event_types.as_deref());
+    check_declared(
+        &state,
+        &EVENT_TYPES,
+        settings.event_types.as_deref(),
+        current,
+    )
+    .await?;
+    let Some(mut endpoint) = found else {
         // An id we never issued cannot be created at will; only a uid can.
         if EndpointId::parse(&endpoint_id).is_some() {
             return Err(ApiError::NotFound("endpoint"));
         }
         check_uid(&["path", "endpoint_id"], &endpoint_id)?;
         settings.uid = Some(endpoint_id);
-        let endpoint = insert_new(&state, app.id, settings, state.new_secret()).await?;
+        let created = (state.new_secret(), BTreeMap::new());
+        let endpoint = insert_new(&state, app.id, settings, created).await?;
         return Ok((StatusCode::CREATED, Json(endpoint_out(&endpoint))));
     };
     if let Some(uid) = &settings.uid {
@@ -147,6 +158,15 @@ async fn patch_endpoint(
         check_url(url)?;
     }
     let event_types = check_list_patch(body.event_types, "eventTypes", EVENT_TYPE_MAX, usize::MAX)?;
+    if let Patch::Value(types) = &event_types {
+        check_declared(
+            &state,
+            &EVENT_TYPES,
+            Some(types),
+            endpoint.event_types.as_deref(),
+        )
+        .await?;
+    }
     let channels = check_list_patch(
         body.channels,
         "channels",
@@ -189,18 +209,6 @@ async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_secret(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((app_id, endpoint_id)): Path<(String, String)>,
-) -> Result<Json<EndpointSecretOut>, ApiError> {
-    let app = find_application(&state, &caller, &app_id).await?;
-    let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
-    Ok(Json(EndpointSecretOut {
-        key: endpoint.secret,
-    }))
-}
-
 /// Re-runs the ownership challenge for the stored URL and secret: 204 when it passes.
 async fn verify_endpoint(
     State(state): State<AppState>,
@@ -213,13 +221,13 @@ async fn verify_endpoint(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Checks the uid is free, runs the challenge, then stores: nothing is written for a URL
-/// whose owner did not answer.
+/// Checks the uid is free, runs the challenge, then stores with the given secret and
+/// headers: nothing is written for a URL whose owner did not answer.
 async fn insert_new(
     state: &AppState,
     app_id: AppId,
     settings: EndpointUpdate,
-    secret: String,
+    (secret, headers): (String, BTreeMap<String, String>),
 ) -> Result<Endpoint, ApiError> {
     if let Some(uid) = &settings.uid {
         ensure_uid_free(state, &app_id, uid, None).await?;
@@ -238,7 +246,7 @@ async fn insert_new(
         rate_limit: None,
         metadata: BTreeMap::new(),
         secret,
-        headers: BTreeMap::new(),
+        headers,
         created_at: now,
         updated_at: now,
     };
@@ -329,23 +337,6 @@ fn check_uid(loc: &[&str], uid: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-/// The secret as stored: `whsec_` and padded base64, whichever form it came in.
-fn parse_secret(secret: &str) -> Result<String, ApiError> {
-    let loc = ["body", "secret"];
-    let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
-    let well_formed = (32..=100).contains(&encoded.len())
-        && encoded
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-    if !well_formed {
-        let msg = "must be 32 to 100 base64 characters, optionally after `whsec_`";
-        return Err(ApiError::invalid(&loc, msg));
-    }
-    Secret::parse(secret)
-        .map(|key| key.to_whsec())
-        .map_err(|e| ApiError::invalid(&loc, e.to_string()))
 }
 
 /// Writes a create or replace body onto the endpoint. A body without `uid` keeps the current.

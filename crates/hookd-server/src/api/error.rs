@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | 400 | `bad_request` | the request is well-formed JSON but cannot be carried out |
 //! | 400 | `endpoint_verification_failed` | the endpoint did not pass the ownership challenge |
+//! | 400 | `missing_payload` | the message's payload was removed (expunged or expired): it cannot be sent again |
 //! | 401 | `authentication_failed` | missing or unknown bearer token |
 //! | 403 | `forbidden` | the token may not reach this application |
 //! | 404 | `not_found` | unknown application, endpoint, message or attempt |
@@ -24,6 +25,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     VerificationFailed(String),
+    #[error(
+        "the message's payload was removed (expunged or past its retention): it cannot be sent again"
+    )]
+    MissingPayload,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this token may not reach that application")]
@@ -56,6 +61,7 @@ impl ApiError {
             ApiError::VerificationFailed(_) => {
                 (StatusCode::BAD_REQUEST, "endpoint_verification_failed")
             }
+            ApiError::MissingPayload => (StatusCode::BAD_REQUEST, "missing_payload"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_failed"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

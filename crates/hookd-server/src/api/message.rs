@@ -66,7 +66,7 @@ async fn create_message(
         event_type: body.event_type,
         event_id: body.event_id,
         channels: fields.channels,
-        payload: body.payload.get().to_owned(),
+        payload: Some(body.payload.get().to_owned()),
         retention_days: fields.retention_days,
         created_at: state.now(),
     };
@@ -160,14 +160,28 @@ fn empty_object() -> Box<RawValue> {
 }
 
 /// A stored message on the wire; its payload is the stored text, byte for byte.
-fn stored_message_out(message: &Message, with_content: bool) -> Result<MessageOut, ApiError> {
-    let payload = if with_content {
-        RawValue::from_string(message.payload.clone())
-            .map_err(|e| ApiError::Internal(Box::new(e)))?
-    } else {
-        empty_object()
-    };
-    Ok(message_out(message, payload))
+pub(super) fn stored_message_out(
+    message: &Message,
+    with_content: bool,
+) -> Result<MessageOut, ApiError> {
+    Ok(message_out(message, payload_out(message, with_content)?))
+}
+
+/// The payload on the wire: the stored text byte for byte, `{}` without content, and
+/// `{"expired": true}` once it was removed.
+pub(super) fn payload_out(
+    message: &Message,
+    with_content: bool,
+) -> Result<Box<RawValue>, ApiError> {
+    match &message.payload {
+        _ if !with_content => Ok(empty_object()),
+        Some(payload) => {
+            RawValue::from_string(payload.clone()).map_err(|e| ApiError::Internal(Box::new(e)))
+        }
+        None => {
+            Ok(RawValue::from_string(r#"{"expired": true}"#.to_owned()).expect("a JSON object"))
+        }
+    }
 }
 
 fn message_out(message: &Message, payload: Box<RawValue>) -> MessageOut {

@@ -7,12 +7,22 @@ pub mod extract;
 
 mod application;
 mod attempt;
+mod auth_portal;
+mod destination;
 mod endpoint;
+mod endpoint_headers;
+mod endpoint_secret;
+mod event_type;
+mod expunge;
 pub mod health;
+pub mod idempotency;
 mod message;
+mod redelivery;
+mod send_example;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 
 pub use auth::Caller;
 pub use error::ApiError;
@@ -24,9 +34,21 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(application::router())
         .merge(endpoint::router())
+        .merge(endpoint_secret::router())
+        .merge(endpoint_headers::router())
+        .merge(destination::router())
+        .merge(redelivery::router())
+        .merge(expunge::router())
         .merge(message::router())
         .merge(attempt::router())
-        .merge(health::router());
+        .merge(health::router())
+        .merge(event_type::router())
+        .merge(send_example::router())
+        .merge(auth_portal::router())
+        .layer(from_fn_with_state(
+            state.clone(),
+            idempotency::replay_or_run,
+        ));
     Router::new()
         .nest("/api/v1", v1)
         .fallback(|| async { ApiError::NotFound("route") })

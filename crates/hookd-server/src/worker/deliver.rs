@@ -1,8 +1,7 @@
 //! One delivery attempt: sign, POST, and turn what happened into an `Outcome` for the store.
 
 use hookd_core::retry::Failure;
-use hookd_core::{Attempt, AttemptStatus, FailureReason};
-use hookd_receiver::Secret;
+use hookd_core::{Attempt, AttemptStatus, FailureReason, TriggerType};
 use hookd_store::{DueDelivery, NextStep, Outcome};
 use rand::Rng;
 use reqwest::Method;
@@ -84,6 +83,8 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
     };
     let next = match &failure {
         None => NextStep::Delivered,
+        // A manual attempt (resend, recover) is one try, as in Svix: no retries follow it.
+        Some(_) if due.trigger == TriggerType::Manual => NextStep::Exhausted,
         Some(failure) => {
             let random = rand::rng().random::<f64>();
             match state
@@ -123,15 +124,15 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
 
 async fn send(state: &AppState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {
     let url = state.outbound.vet_url(&due.url)?;
-    let secret = Secret::parse(&due.secret).map_err(|_| {
-        tracing::error!(endpoint = %due.endpoint_id, "stored signing secret does not parse");
-        Failed {
-            reason: FailureReason::Blocked,
-            detail: "the endpoint's signing secret is invalid".into(),
-        }
-    })?;
     let payload = due.payload.as_bytes();
-    let signature = hookd_receiver::sign(&secret, due.msg_id.as_str(), timestamp, payload);
+    let signature = crate::signing::sign_all(&due.secrets, due.msg_id.as_str(), timestamp, payload)
+        .map_err(|bad| {
+            tracing::error!(endpoint = %due.endpoint_id, "stored signing secret does not parse");
+            Failed {
+                reason: FailureReason::Blocked,
+                detail: bad.to_string(),
+            }
+        })?;
     let mut headers = HeaderMap::with_capacity(due.headers.len() + 4);
     for (name, value) in &due.headers {
         if let (Ok(name), Ok(value)) = (

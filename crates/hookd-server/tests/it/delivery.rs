@@ -98,6 +98,7 @@ async fn fan_out_honours_event_type_and_channel_filters_and_disabled_endpoints()
         let mut channel_p1 = Receiver::start().await;
         let mut disabled = Receiver::start().await;
         let app_id = app.create_app("shop").await;
+        app.create_event_types(&["invoice.paid"]).await;
         app.create_endpoint(&app_id, json!({ "url": all.url }))
             .await;
         app.create_endpoint(
@@ -186,6 +187,7 @@ async fn a_dead_endpoint_does_not_hold_up_a_healthy_one() {
         let mut slow = Receiver::start().await;
         let mut fast = Receiver::start().await;
         let app_id = app.create_app("shop").await;
+        app.create_event_types(&["slow", "fast"]).await;
         app.create_endpoint(&app_id, json!({ "url": slow.url, "eventTypes": ["slow"] }))
             .await;
         app.create_endpoint(&app_id, json!({ "url": fast.url, "eventTypes": ["fast"] }))

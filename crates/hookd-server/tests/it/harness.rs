@@ -2,11 +2,12 @@
 //! `each_backend` runs a test on SQLite, then on PostgreSQL when `HOOKD_TEST_POSTGRES_URL` is
 //! set.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use hookd_server::config::RawConfig;
+use hookd_server::config::{ConfigSecret, RawConfig};
 use hookd_server::{Config, Server, clock, token};
-use hookd_store::TokenScope;
+use hookd_store::{Store, TokenScope};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -17,6 +18,8 @@ pub struct TestApp {
     pub base: String,
     pub token: String,
     pub http: reqwest::Client,
+    /// The store the server runs on, for tests that look at or change it directly.
+    pub store: Arc<dyn Store>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -38,6 +41,13 @@ pub async fn each_backend(test: impl AsyncFn(Backend<'_>)) {
         test(Backend::Postgres(&scratch)).await;
         scratch.remove().await;
     }
+}
+
+/// The key nodes on a shared test database seal secrets with.
+pub fn test_secret_key() -> Option<ConfigSecret> {
+    Some(ConfigSecret(
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+    ))
 }
 
 /// The config tests start from: loopback allowed, short timeouts, a fast retry schedule.
@@ -82,15 +92,19 @@ impl TestApp {
             Backend::Postgres(scratch) => RawConfig {
                 database: Some(scratch.url.clone()),
                 database_pool_size: 4,
+                secret_key: raw.secret_key.clone().or_else(test_secret_key),
                 ..raw
             },
         };
         let config: Config = raw.validate().expect("test config is valid");
-        let store = config.database.open().await.expect("open store");
+        let sealer = hookd_server::secret_key::sealer(&config).expect("secret key");
+        let store = config.database.open(sealer).await.expect("open store");
         let token = token::create(store.as_ref(), TokenScope::Admin, clock::now())
             .await
             .expect("create token");
-        let server = Server::build(config, store).await.expect("build server");
+        let server = Server::build(config, store.clone())
+            .await
+            .expect("build server");
         let base = format!("http://{}/api/v1", server.local_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -105,6 +119,7 @@ impl TestApp {
             base,
             token,
             http: reqwest::Client::new(),
+            store,
             stop: Some(stop),
             task: Some(task),
             _dir: dir,
@@ -152,6 +167,15 @@ impl TestApp {
             .await;
         assert_eq!(created.status, 201, "{}", created.body);
         created.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Declares event types, so that endpoints may filter on them.
+    pub async fn create_event_types(&self, names: &[&str]) {
+        for name in names {
+            let body = json!({ "name": name, "description": format!("{name} happened") });
+            let created = self.call("POST", "/event-type", Some(body)).await;
+            assert_eq!(created.status, 201, "{}", created.body);
+        }
     }
 
     /// Registers an endpoint and returns (id, secret).

@@ -28,6 +28,7 @@ pub enum ChallengeReply {
 pub enum Reply {
     Status(u16),
     WithRetryAfter(u16, &'static str),
+    WithBody(u16, &'static str),
     Hang,
 }
 
@@ -162,6 +163,7 @@ async fn handle(
         Reply::WithRetryAfter(code, after) => {
             (status(code), [("retry-after", after)]).into_response()
         }
+        Reply::WithBody(code, body) => (status(code), body).into_response(),
         Reply::Hang => std::future::pending().await,
     }
 }

@@ -100,6 +100,7 @@ async fn endpoints_keep_their_fields_and_hide_nothing_but_are_scoped_to_their_ap
     let receiver = Receiver::start().await;
     let app_id = app.create_app("shop").await;
     let other_app = app.create_app("other").await;
+    app.create_event_types(&["a.b"]).await;
     let created = app
         .call(
             "POST",

@@ -120,6 +120,17 @@ pub(super) async fn list(
             .push(" AND a.msg_id = ")
             .push_bind(msg.as_str().to_owned()),
     };
+    push_attempt_filter(&mut sql, filter);
+    push_message_filter(&mut sql, types, filter.channel.as_deref());
+    push_time_filter(&mut sql, "a.created_at", filter.before, filter.after);
+    window.push(&mut sql, "a.id");
+    let rows = sql.build().fetch_all(pool).await?;
+    let attempts = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(window.page(attempts, |a| a.id.as_str()))
+}
+
+/// Appends the conditions on the attempt `a` itself: status, status code class, endpoint.
+fn push_attempt_filter(sql: &mut QueryBuilder<Postgres>, filter: &AttemptFilter) {
     if let Some(status) = filter.status {
         sql.push(" AND a.status = ").push_bind(status.code());
     }
@@ -134,12 +145,10 @@ pub(super) async fn list(
             sql.push(" AND ").push_bind(class.saturating_add(99));
         }
     }
-    push_message_filter(&mut sql, types, filter.channel.as_deref());
-    push_time_filter(&mut sql, "a.created_at", filter.before, filter.after);
-    window.push(&mut sql, "a.id");
-    let rows = sql.build().fetch_all(pool).await?;
-    let attempts = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(window.page(attempts, |a| a.id.as_str()))
+    if let Some(endpoint) = &filter.endpoint_id {
+        sql.push(" AND a.endpoint_id = ")
+            .push_bind(endpoint.as_str().to_owned());
+    }
 }
 
 fn from_row(row: &PgRow) -> Result<Attempt> {
@@ -161,4 +170,22 @@ fn from_row(row: &PgRow) -> Result<Attempt> {
             .transpose()?,
         created_at: Timestamp(row.try_get("created_at")?),
     })
+}
+
+pub(super) async fn expunge_response(
+    pool: &PgPool,
+    app: &AppId,
+    msg: &MessageId,
+    id: &str,
+) -> Result<bool> {
+    let updated = sqlx::query(
+        "UPDATE attempts SET response = '' WHERE app_id = $1 AND msg_id = $2 AND id = $3",
+    )
+    .bind(app.as_str())
+    .bind(msg.as_str())
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(updated > 0)
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use hookd_core::filter::endpoint_wants;
-use hookd_core::{AppId, Message, TriggerType};
+use hookd_core::{AppId, EndpointId, Message, TriggerType};
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::retry::retrying;
@@ -100,7 +100,9 @@ async fn insert_message(tx: &mut PgConnection, message: &Message) -> Result<bool
     .bind(&message.event_type)
     .bind(message.event_id.as_deref())
     .bind(message.channels.as_deref())
-    .bind(&message.payload)
+    .bind(crate::convert::payload_to_column(
+        message.payload.as_deref(),
+    ))
     .bind(message.retention_days)
     .bind(message.created_at.as_millis())
     .execute(&mut *tx)
@@ -145,4 +147,31 @@ async fn queue_deliveries(tx: &mut PgConnection, queued: Queued) -> Result<()> {
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Stores the message and queues its one delivery, to `endpoint`, in one transaction, and
+/// wakes the other nodes.
+pub(super) async fn insert_for_endpoint(
+    pool: &PgPool,
+    channel: &Channel,
+    message: &Message,
+    endpoint: &EndpointId,
+) -> Result<Inserted> {
+    let mut tx = pool.begin().await?;
+    if !insert_message(&mut tx, message).await? {
+        return Err(StoreError::Conflict("message with this eventId"));
+    }
+    let queued = Queued {
+        app_ids: vec![message.app_id.as_str().to_owned()],
+        msg_ids: vec![message.id.as_str().to_owned()],
+        endpoint_ids: vec![endpoint.as_str().to_owned()],
+        due: vec![message.created_at.as_millis()],
+    };
+    queue_deliveries(&mut tx, queued).await?;
+    channel.notify(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Inserted {
+        msg_id: message.id.clone(),
+        deliveries: 1,
+    })
 }

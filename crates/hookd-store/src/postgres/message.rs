@@ -98,15 +98,37 @@ pub(super) fn push_time_filter(
     }
 }
 
-fn from_row(row: &PgRow) -> Result<Message> {
+pub(super) fn from_row(row: &PgRow) -> Result<Message> {
     Ok(Message {
         id: MessageId::from_stored(row.try_get("id")?),
         app_id: AppId::from_stored(row.try_get("app_id")?),
         event_type: row.try_get("event_type")?,
         event_id: row.try_get("event_id")?,
         channels: row.try_get("channels")?,
-        payload: row.try_get("payload")?,
+        payload: crate::convert::payload_from_column(row.try_get("payload")?),
         retention_days: row.try_get("retention_days")?,
         created_at: Timestamp(row.try_get("created_at")?),
     })
+}
+
+/// Empties the payload and fails the message's pending deliveries, in one transaction.
+pub(super) async fn expunge_payload(pool: &PgPool, app: &AppId, msg: &MessageId) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query("UPDATE messages SET payload = '' WHERE app_id = $1 AND id = $2")
+        .bind(app.as_str())
+        .bind(msg.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if found > 0 {
+        sqlx::query(
+            "UPDATE deliveries SET status = 2, next_attempt_at = NULL
+             WHERE msg_id = $1 AND status = 1",
+        )
+        .bind(msg.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(found > 0)
 }

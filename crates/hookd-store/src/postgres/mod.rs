@@ -12,15 +12,21 @@
 mod app;
 mod attempt;
 mod column;
+mod destination;
 mod endpoint;
+mod event_type;
 mod fanout;
+mod idempotency;
 mod message;
 mod queue;
+mod redeliver;
+mod retention;
 mod retry;
 mod schema;
 mod token;
 mod wakeup;
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -35,8 +41,9 @@ use wakeup::Channel;
 pub use wakeup::Wakeups;
 
 use crate::{
-    AttemptFilter, Claim, DeliveryId, Inserted, MessageFilter, NewMessage, Outcome, Page,
-    PageQuery, Result, Sharing, Store, StoreError, TokenRecord,
+    AttemptFilter, Claim, DeliveryId, Destination, EndpointStats, Inserted, MessageFilter,
+    NewMessage, Outcome, Page, PageQuery, QueuedMessage, QueuedMessageFilter, Resend, Result,
+    Sealer, Sharing, Store, StoreError, TokenRecord,
 };
 
 /// How a node uses its PostgreSQL connections.
@@ -63,13 +70,22 @@ pub struct PostgresStore {
     pool: PgPool,
     /// One connection, opened on the first `subscribe_wakeups`, kept for `LISTEN`.
     listener_pool: PgPool,
+    /// For the background sweep's own connection, opened for each sweep: it holds the sweep's
+    /// session lock while the batches run on `pool`, so a pool of one cannot starve them.
+    connect: PgConnectOptions,
     channel: Channel,
+    sealer: Sealer,
 }
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/db?...`). The
-    /// schema is left as it is: call `migrate` to bring it up to date.
-    pub async fn connect(url: &str, options: &PostgresOptions) -> Result<PostgresStore> {
+    /// schema is left as it is: call `migrate` to bring it up to date. Secrets are sealed
+    /// with `sealer`, which must hold the key every node of this database uses.
+    pub async fn connect(
+        url: &str,
+        options: &PostgresOptions,
+        sealer: Sealer,
+    ) -> Result<PostgresStore> {
         let timeout_ms = options.statement_timeout.as_millis().max(1);
         let connect = PgConnectOptions::from_str(url)?
             .application_name("hookd")
@@ -83,7 +99,7 @@ impl PostgresStore {
             .max_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_lazy_with(connect);
+            .connect_lazy_with(connect.clone());
         let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
             .fetch_one(&pool)
             .await?;
@@ -96,13 +112,18 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             listener_pool,
+            connect,
             channel: Channel::for_schema(&schema),
+            sealer,
         })
     }
 
-    /// Applies the migrations the schema lacks; safe to run from many nodes at once.
+    /// Applies the migrations the schema lacks, then seals secrets still in plaintext; safe
+    /// to run from many nodes at once.
     pub async fn migrate(&self) -> Result<Migrated> {
-        schema::migrate(&self.pool).await
+        let migrated = schema::migrate(&self.pool).await?;
+        endpoint::seal_plaintext(&self.pool, &self.sealer).await?;
+        Ok(migrated)
     }
 
     /// Closes every connection, waiting for queries in flight. A live `Wakeups` keeps its
@@ -149,15 +170,15 @@ impl Store for PostgresStore {
     }
 
     async fn insert_endpoint(&self, ep: &Endpoint) -> Result<()> {
-        endpoint::insert(&self.pool, ep).await
+        endpoint::insert(&self.pool, &self.sealer, ep).await
     }
 
     async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> Result<Option<Endpoint>> {
-        endpoint::get(&self.pool, app, id_or_uid).await
+        endpoint::get(&self.pool, &self.sealer, app, id_or_uid).await
     }
 
     async fn list_endpoints(&self, app: &AppId, page: &PageQuery) -> Result<Page<Endpoint>> {
-        endpoint::list(&self.pool, app, page).await
+        endpoint::list(&self.pool, &self.sealer, app, page).await
     }
 
     async fn update_endpoint(&self, ep: &Endpoint) -> Result<()> {
@@ -166,6 +187,38 @@ impl Store for PostgresStore {
 
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<bool> {
         endpoint::delete(&self.pool, app, id).await
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        new_secret: &str,
+        grace_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let sealer = &self.sealer;
+        endpoint::rotate_secret(&self.pool, sealer, app, id, new_secret, grace_until, now).await
+    }
+
+    async fn set_endpoint_headers(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        headers: &BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        endpoint::set_headers(&self.pool, app, id, headers, now).await
+    }
+
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<EndpointStats> {
+        destination::endpoint_stats(&self.pool, app, id, since, until).await
     }
 
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>> {
@@ -183,6 +236,10 @@ impl Store for PostgresStore {
         filter: &MessageFilter,
     ) -> Result<Page<Message>> {
         message::list(&self.pool, app, page, filter).await
+    }
+
+    async fn expunge_message_payload(&self, app: &AppId, msg: &MessageId) -> Result<bool> {
+        message::expunge_payload(&self.pool, app, msg).await
     }
 
     async fn list_attempts_by_endpoint(
@@ -210,6 +267,15 @@ impl Store for PostgresStore {
         attempt::get(&self.pool, app, msg, id).await
     }
 
+    async fn expunge_attempt_response(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        id: &str,
+    ) -> Result<bool> {
+        attempt::expunge_response(&self.pool, app, msg, id).await
+    }
+
     async fn claim_due(
         &self,
         now: Timestamp,
@@ -217,7 +283,7 @@ impl Store for PostgresStore {
         limit: u32,
         skip: &[EndpointId],
     ) -> Result<Claim> {
-        queue::claim_due(&self.pool, now, lease_until, limit, skip).await
+        queue::claim_due(&self.pool, &self.sealer, now, lease_until, limit, skip).await
     }
 
     async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
@@ -235,11 +301,130 @@ impl Store for PostgresStore {
         queue::release_all(&self.pool).await
     }
 
+    async fn queue_resend(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> Result<Resend> {
+        redeliver::queue_resend(&self.pool, &self.channel, app, msg, endpoint, now).await
+    }
+
+    async fn recover_failed(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let channel = &self.channel;
+        redeliver::recover_failed(&self.pool, channel, app, endpoint, since, until, now).await
+    }
+
+    async fn list_destinations(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+    ) -> Result<Page<Destination>> {
+        destination::list_destinations(&self.pool, &self.sealer, app, msg, page).await
+    }
+
+    async fn list_queued_messages(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &QueuedMessageFilter,
+    ) -> Result<Page<QueuedMessage>> {
+        destination::list_queued_messages(&self.pool, app, endpoint, page, filter).await
+    }
+
     fn sharing(&self) -> Sharing {
         Sharing::Nodes
     }
 
     async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>> {
         self.channel.subscribe(&self.listener_pool).await.map(Some)
+    }
+
+    async fn insert_event_type(&self, event_type: &hookd_core::EventType) -> Result<()> {
+        event_type::insert(&self.pool, event_type).await
+    }
+
+    async fn get_event_type(&self, name: &str) -> Result<Option<hookd_core::EventType>> {
+        event_type::get(&self.pool, name).await
+    }
+
+    async fn list_event_types(
+        &self,
+        page: &PageQuery,
+        filter: &crate::EventTypeFilter,
+    ) -> Result<Page<hookd_core::EventType>> {
+        event_type::list(&self.pool, page, filter).await
+    }
+
+    async fn update_event_type(&self, event_type: &hookd_core::EventType) -> Result<bool> {
+        event_type::update(&self.pool, event_type).await
+    }
+
+    async fn delete_event_type(&self, name: &str) -> Result<bool> {
+        event_type::delete(&self.pool, name).await
+    }
+
+    async fn unknown_event_types(&self, names: &[String]) -> Result<Vec<String>> {
+        event_type::unknown(&self.pool, names).await
+    }
+
+    async fn insert_message_for_endpoint(
+        &self,
+        message: &Message,
+        endpoint: &EndpointId,
+    ) -> Result<Inserted> {
+        fanout::insert_for_endpoint(&self.pool, &self.channel, message, endpoint).await
+    }
+
+    async fn delete_token(&self, hash: &str) -> Result<bool> {
+        token::delete(&self.pool, hash).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: &crate::IdempotencyKey,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<crate::IdempotencyClaim> {
+        idempotency::claim(&self.pool, key, now, lease_until).await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        key: &crate::IdempotencyKey,
+        response: &crate::StoredResponse,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        idempotency::complete(&self.pool, key, response, expires_at).await
+    }
+
+    async fn release_idempotency_key(&self, key: &crate::IdempotencyKey) -> Result<()> {
+        idempotency::release(&self.pool, key).await
+    }
+
+    async fn lock_sweep(&self) -> Result<Option<crate::SweepLock>> {
+        retention::lock_sweep(&self.connect).await
+    }
+
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> Result<u64> {
+        retention::expire_payloads(&self.pool, now, limit).await
+    }
+
+    async fn delete_expired_keys(&self, now: Timestamp, limit: u32) -> Result<u64> {
+        idempotency::delete_expired(&self.pool, now, limit).await
+    }
+
+    async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<crate::Pruned> {
+        retention::prune_before(&self.pool, cutoff, limit).await
     }
 }

@@ -11,7 +11,11 @@ use sqlx::PgPool;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_redelivery_and_secrets.sql"),
+    include_str!("../../migrations/postgres/0003_event_types_idempotency_retention.sql"),
+];
 
 /// The first key of the advisory lock: "hook" in ASCII. The second is the schema's hash.
 const LOCK_SPACE: i32 = 0x686f_6f6b;

@@ -11,21 +11,25 @@ pub(super) async fn insert(pool: &PgPool, record: &TokenRecord) -> Result<()> {
         TokenScope::Admin => None,
         TokenScope::Application(app) => Some(app.as_str()),
     };
-    sqlx::query("INSERT INTO tokens (hash, app_id, created_at) VALUES ($1, $2, $3)")
-        .bind(&record.hash)
-        .bind(app_id)
-        .bind(record.created_at.as_millis())
-        .execute(pool)
-        .await
-        .map_err(conflict_as("token"))?;
+    sqlx::query(
+        "INSERT INTO tokens (hash, app_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&record.hash)
+    .bind(app_id)
+    .bind(record.created_at.as_millis())
+    .bind(record.expires_at.map(Timestamp::as_millis))
+    .execute(pool)
+    .await
+    .map_err(conflict_as("token"))?;
     Ok(())
 }
 
 pub(super) async fn find(pool: &PgPool, hash: &str) -> Result<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT hash, app_id, created_at FROM tokens WHERE hash = $1")
-        .bind(hash)
-        .fetch_optional(pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT hash, app_id, created_at, expires_at FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?;
     let Some(row) = row else { return Ok(None) };
     let scope = match row.try_get::<Option<String>, _>("app_id")? {
         None => TokenScope::Admin,
@@ -35,6 +39,7 @@ pub(super) async fn find(pool: &PgPool, hash: &str) -> Result<Option<TokenRecord
         hash: row.try_get("hash")?,
         scope,
         created_at: Timestamp(row.try_get("created_at")?),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
     }))
 }
 
@@ -43,4 +48,13 @@ pub(super) async fn count(pool: &PgPool) -> Result<u64> {
         .fetch_one(pool)
         .await?;
     u64::try_from(count).map_err(|e| StoreError::Corrupt(format!("token count: {e}")))
+}
+
+pub(super) async fn delete(pool: &PgPool, hash: &str) -> Result<bool> {
+    let deleted = sqlx::query("DELETE FROM tokens WHERE hash = $1")
+        .bind(hash)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(deleted > 0)
 }

@@ -95,6 +95,17 @@ pub(super) async fn list(
             .push(" AND a.msg_id = ")
             .push_bind(msg.as_str().to_owned()),
     };
+    push_attempt_filter(&mut sql, filter);
+    push_message_filter(&mut sql, types, filter.channel.as_deref());
+    push_time_filter(&mut sql, "a.created_at", filter.before, filter.after);
+    window.push(&mut sql, "a.id");
+    let rows = sql.build().fetch_all(reader).await?;
+    let attempts = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(window.page(attempts, |a| a.id.as_str()))
+}
+
+/// Appends the conditions on the attempt `a` itself: status, status code class, endpoint.
+fn push_attempt_filter(sql: &mut QueryBuilder<Sqlite>, filter: &AttemptFilter) {
     if let Some(status) = filter.status {
         sql.push(" AND a.status = ").push_bind(status.code());
     }
@@ -109,12 +120,10 @@ pub(super) async fn list(
             sql.push(" AND ").push_bind(class.saturating_add(99));
         }
     }
-    push_message_filter(&mut sql, types, filter.channel.as_deref());
-    push_time_filter(&mut sql, "a.created_at", filter.before, filter.after);
-    window.push(&mut sql, "a.id");
-    let rows = sql.build().fetch_all(reader).await?;
-    let attempts = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(window.page(attempts, |a| a.id.as_str()))
+    if let Some(endpoint) = &filter.endpoint_id {
+        sql.push(" AND a.endpoint_id = ")
+            .push_bind(endpoint.as_str().to_owned());
+    }
 }
 
 fn from_row(row: &SqliteRow) -> Result<Attempt> {
@@ -136,4 +145,21 @@ fn from_row(row: &SqliteRow) -> Result<Attempt> {
             .transpose()?,
         created_at: Timestamp(row.try_get("created_at")?),
     })
+}
+
+pub(super) async fn expunge_response(
+    writer: &SqlitePool,
+    app: &AppId,
+    msg: &MessageId,
+    id: &str,
+) -> Result<bool> {
+    let updated =
+        sqlx::query("UPDATE attempts SET response = '' WHERE app_id = ? AND msg_id = ? AND id = ?")
+            .bind(app.as_str())
+            .bind(msg.as_str())
+            .bind(id)
+            .execute(writer)
+            .await?
+            .rows_affected();
+    Ok(updated > 0)
 }

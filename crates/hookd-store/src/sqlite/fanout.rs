@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use hookd_core::filter::endpoint_wants;
-use hookd_core::{AppId, Message};
+use hookd_core::{AppId, EndpointId, Message};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::column::{json_list, list_from_json, list_to_json};
@@ -71,7 +71,9 @@ async fn insert_message(tx: &mut SqliteConnection, message: &Message) -> Result<
     .bind(&message.event_type)
     .bind(message.event_id.as_deref())
     .bind(list_to_json(message.channels.as_deref()))
-    .bind(&message.payload)
+    .bind(crate::convert::payload_to_column(
+        message.payload.as_deref(),
+    ))
     .bind(message.retention_days)
     .bind(message.created_at.as_millis())
     .execute(&mut *tx)
@@ -122,4 +124,22 @@ async fn queue_deliveries(
     .await?
     .rows_affected();
     u32::try_from(queued).map_err(|e| StoreError::Corrupt(format!("delivery count: {e}")))
+}
+
+/// Stores the message and queues its one delivery, to `endpoint`, in one transaction.
+pub(super) async fn insert_for_endpoint(
+    writer: &SqlitePool,
+    message: &Message,
+    endpoint: &EndpointId,
+) -> Result<Inserted> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    if !insert_message(&mut tx, message).await? {
+        return Err(StoreError::Conflict("message with this eventId"));
+    }
+    let deliveries = queue_deliveries(&mut tx, message, &[endpoint.as_str()]).await?;
+    tx.commit().await?;
+    Ok(Inserted {
+        msg_id: message.id.clone(),
+        deliveries,
+    })
 }

@@ -10,13 +10,19 @@
 mod app;
 mod attempt;
 mod column;
+mod destination;
 mod endpoint;
+mod event_type;
 mod fanout;
+mod idempotency;
 mod message;
 mod queue;
+mod redeliver;
+mod retention;
 mod schema;
 mod token;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,8 +35,9 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    AttemptFilter, Claim, DeliveryId, Inserted, MessageFilter, NewMessage, Outcome, Page,
-    PageQuery, Result, Sharing, Store, TokenRecord, Wakeups,
+    AttemptFilter, Claim, DeliveryId, Destination, EndpointStats, Inserted, MessageFilter,
+    NewMessage, Outcome, Page, PageQuery, QueuedMessage, QueuedMessageFilter, Resend, Result,
+    Sealer, Sharing, Store, TokenRecord, Wakeups,
 };
 
 const READERS: u32 = 4;
@@ -40,11 +47,13 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    sealer: Sealer,
 }
 
 impl SqliteStore {
     /// Opens the database at `path`, creating it if missing, and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<SqliteStore> {
+    /// Secrets are sealed with `sealer`; those still in plaintext are sealed now.
+    pub async fn open(path: &Path, sealer: Sealer) -> Result<SqliteStore> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -55,12 +64,17 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let writer = pool(1).connect_with(options.clone()).await?;
         schema::migrate(&writer).await?;
+        endpoint::seal_plaintext(&writer, &sealer).await?;
         // `query_only` rather than a read-only open: a read-only connection cannot create the
         // WAL index if it happens to be the first to open the file.
         let reader = pool(READERS)
             .connect_with(options.pragma("query_only", "ON"))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            sealer,
+        })
     }
 
     /// Closes every connection, waiting for queries in flight; the last close checkpoints the WAL.
@@ -114,15 +128,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_endpoint(&self, ep: &Endpoint) -> Result<()> {
-        endpoint::insert(&self.writer, ep).await
+        endpoint::insert(&self.writer, &self.sealer, ep).await
     }
 
     async fn get_endpoint(&self, app: &AppId, id_or_uid: &str) -> Result<Option<Endpoint>> {
-        endpoint::get(&self.reader, app, id_or_uid).await
+        endpoint::get(&self.reader, &self.sealer, app, id_or_uid).await
     }
 
     async fn list_endpoints(&self, app: &AppId, page: &PageQuery) -> Result<Page<Endpoint>> {
-        endpoint::list(&self.reader, app, page).await
+        endpoint::list(&self.reader, &self.sealer, app, page).await
     }
 
     async fn update_endpoint(&self, ep: &Endpoint) -> Result<()> {
@@ -131,6 +145,38 @@ impl Store for SqliteStore {
 
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<bool> {
         endpoint::delete(&self.writer, app, id).await
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        new_secret: &str,
+        grace_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let sealer = &self.sealer;
+        endpoint::rotate_secret(&self.writer, sealer, app, id, new_secret, grace_until, now).await
+    }
+
+    async fn set_endpoint_headers(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        headers: &BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        endpoint::set_headers(&self.writer, app, id, headers, now).await
+    }
+
+    async fn endpoint_stats(
+        &self,
+        app: &AppId,
+        id: &EndpointId,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<EndpointStats> {
+        destination::endpoint_stats(&self.reader, app, id, since, until).await
     }
 
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>> {
@@ -148,6 +194,10 @@ impl Store for SqliteStore {
         filter: &MessageFilter,
     ) -> Result<Page<Message>> {
         message::list(&self.reader, app, page, filter).await
+    }
+
+    async fn expunge_message_payload(&self, app: &AppId, msg: &MessageId) -> Result<bool> {
+        message::expunge_payload(&self.writer, app, msg).await
     }
 
     async fn list_attempts_by_endpoint(
@@ -175,6 +225,15 @@ impl Store for SqliteStore {
         attempt::get(&self.reader, app, msg, id).await
     }
 
+    async fn expunge_attempt_response(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        id: &str,
+    ) -> Result<bool> {
+        attempt::expunge_response(&self.writer, app, msg, id).await
+    }
+
     async fn claim_due(
         &self,
         now: Timestamp,
@@ -182,7 +241,7 @@ impl Store for SqliteStore {
         limit: u32,
         skip: &[EndpointId],
     ) -> Result<Claim> {
-        queue::claim_due(&self.writer, now, lease_until, limit, skip).await
+        queue::claim_due(&self.writer, &self.sealer, now, lease_until, limit, skip).await
     }
 
     async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {
@@ -197,6 +256,46 @@ impl Store for SqliteStore {
         queue::release_all(&self.writer).await
     }
 
+    async fn queue_resend(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> Result<Resend> {
+        redeliver::queue_resend(&self.writer, app, msg, endpoint, now).await
+    }
+
+    async fn recover_failed(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u64> {
+        redeliver::recover_failed(&self.writer, app, endpoint, since, until, now).await
+    }
+
+    async fn list_destinations(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+    ) -> Result<Page<Destination>> {
+        destination::list_destinations(&self.reader, &self.sealer, app, msg, page).await
+    }
+
+    async fn list_queued_messages(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &QueuedMessageFilter,
+    ) -> Result<Page<QueuedMessage>> {
+        destination::list_queued_messages(&self.reader, app, endpoint, page, filter).await
+    }
+
     /// One writer connection in one process: a second process on the same file would break the
     /// single-writer invariant, and `hookd` refuses to start anything but one full node on it.
     fn sharing(&self) -> Sharing {
@@ -205,6 +304,85 @@ impl Store for SqliteStore {
 
     async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>> {
         Ok(None)
+    }
+
+    async fn insert_event_type(&self, event_type: &hookd_core::EventType) -> Result<()> {
+        event_type::insert(&self.writer, event_type).await
+    }
+
+    async fn get_event_type(&self, name: &str) -> Result<Option<hookd_core::EventType>> {
+        event_type::get(&self.reader, name).await
+    }
+
+    async fn list_event_types(
+        &self,
+        page: &PageQuery,
+        filter: &crate::EventTypeFilter,
+    ) -> Result<Page<hookd_core::EventType>> {
+        event_type::list(&self.reader, page, filter).await
+    }
+
+    async fn update_event_type(&self, event_type: &hookd_core::EventType) -> Result<bool> {
+        event_type::update(&self.writer, event_type).await
+    }
+
+    async fn delete_event_type(&self, name: &str) -> Result<bool> {
+        event_type::delete(&self.writer, name).await
+    }
+
+    async fn unknown_event_types(&self, names: &[String]) -> Result<Vec<String>> {
+        event_type::unknown(&self.reader, names).await
+    }
+
+    async fn insert_message_for_endpoint(
+        &self,
+        message: &Message,
+        endpoint: &EndpointId,
+    ) -> Result<Inserted> {
+        fanout::insert_for_endpoint(&self.writer, message, endpoint).await
+    }
+
+    async fn delete_token(&self, hash: &str) -> Result<bool> {
+        token::delete(&self.writer, hash).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        key: &crate::IdempotencyKey,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<crate::IdempotencyClaim> {
+        idempotency::claim(&self.writer, key, now, lease_until).await
+    }
+
+    async fn complete_idempotency_key(
+        &self,
+        key: &crate::IdempotencyKey,
+        response: &crate::StoredResponse,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        idempotency::complete(&self.writer, key, response, expires_at).await
+    }
+
+    async fn release_idempotency_key(&self, key: &crate::IdempotencyKey) -> Result<()> {
+        idempotency::release(&self.writer, key).await
+    }
+
+    /// The file is this process's alone, and the sweep runs in one task of it.
+    async fn lock_sweep(&self) -> Result<Option<crate::SweepLock>> {
+        Ok(Some(crate::SweepLock::this_process()))
+    }
+
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> Result<u64> {
+        retention::expire_payloads(&self.writer, now, limit).await
+    }
+
+    async fn delete_expired_keys(&self, now: Timestamp, limit: u32) -> Result<u64> {
+        idempotency::delete_expired(&self.writer, now, limit).await
+    }
+
+    async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<crate::Pruned> {
+        retention::prune_before(&self.writer, cutoff, limit).await
     }
 }
 
@@ -224,7 +402,8 @@ mod tests {
     #[tokio::test]
     async fn every_connection_syncs_each_commit_and_enforces_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("hookd.db"))
+        let sealer = Sealer::new(&crate::SecretKey::generate());
+        let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer)
             .await
             .unwrap();
         for pool in [&store.writer, &store.reader] {

@@ -11,7 +11,9 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::attempt;
 use super::column::{corrupt, json_list, map_from_json};
-use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result};
+use crate::queue::Due;
+use crate::secrets::Secrets;
+use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer};
 
 /// Re-leases rows whose lease ran out before `?2`.
 const CLAIM_EXPIRED: &str = "
@@ -35,6 +37,7 @@ const CLAIM_DUE: &str = "
 
 pub(super) async fn claim_due(
     writer: &SqlitePool,
+    sealer: &Sealer,
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
@@ -60,20 +63,25 @@ pub(super) async fn claim_due(
     let due = if claimed.is_empty() {
         Vec::new()
     } else {
-        read_due(&mut tx, &claimed).await?
+        read_due(&mut tx, sealer, now, &claimed).await?
     };
     let next_due_at = next_due_at(&mut tx, &skip).await?;
     tx.commit().await?;
     Ok(Claim { due, next_due_at })
 }
 
-/// Reads what the worker needs for each claimed row, and drops the rows whose message or
-/// endpoint is gone.
-async fn read_due(tx: &mut SqliteConnection, claimed: &[i64]) -> Result<Vec<DueDelivery>> {
+/// Reads what the worker needs for each claimed row, drops the rows whose message or
+/// endpoint is gone, and fails those whose payload was removed.
+async fn read_due(
+    tx: &mut SqliteConnection,
+    sealer: &Sealer,
+    now: Timestamp,
+    claimed: &[i64],
+) -> Result<Vec<DueDelivery>> {
     let claimed = json_list(claimed.iter().copied());
     let rows = sqlx::query(
         "SELECT d.id, d.app_id, d.msg_id, d.endpoint_id, d.attempts_made, d.trigger_type,
-                m.event_type, m.payload, e.url, e.secret, e.headers
+                m.event_type, m.payload, e.url, e.secret, e.retired_secrets, e.headers
          FROM deliveries d
          LEFT JOIN messages m ON m.id = d.msg_id
          LEFT JOIN endpoints e ON e.id = d.endpoint_id
@@ -84,43 +92,60 @@ async fn read_due(tx: &mut SqliteConnection, claimed: &[i64]) -> Result<Vec<DueD
     .fetch_all(&mut *tx)
     .await?;
     let mut due = Vec::with_capacity(rows.len());
-    let mut orphans = Vec::new();
+    let (mut orphans, mut unsendable) = (Vec::new(), Vec::new());
     for row in &rows {
-        match due_delivery(row)? {
-            Some(delivery) => due.push(delivery),
-            None => orphans.push(row.try_get::<i64, _>("id")?),
+        match due_delivery(row, sealer, now)? {
+            Due::Send(delivery) => due.push(*delivery),
+            Due::Orphan => orphans.push(row.try_get::<i64, _>("id")?),
+            Due::PayloadRemoved => unsendable.push(row.try_get::<i64, _>("id")?),
         }
     }
-    if !orphans.is_empty() {
-        sqlx::query("DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))")
-            .bind(json_list(orphans))
-            .execute(&mut *tx)
-            .await?;
+    for (sql, ids) in [(DROP_ROWS, orphans), (FAIL_ROWS, unsendable)] {
+        if !ids.is_empty() {
+            sqlx::query(sql)
+                .bind(json_list(ids))
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     Ok(due)
 }
 
-/// `None` when the outer joins found no message or no endpoint.
-fn due_delivery(row: &SqliteRow) -> Result<Option<DueDelivery>> {
+const DROP_ROWS: &str = "DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))";
+const FAIL_ROWS: &str = "UPDATE deliveries SET status = 2, lease_until = NULL
+                         WHERE id IN (SELECT value FROM json_each(?))";
+
+fn due_delivery(row: &SqliteRow, sealer: &Sealer, now: Timestamp) -> Result<Due> {
     let event_type: Option<String> = row.try_get("event_type")?;
     let url: Option<String> = row.try_get("url")?;
     let (Some(event_type), Some(url)) = (event_type, url) else {
-        return Ok(None);
+        return Ok(Due::Orphan);
     };
+    let payload: String = row.try_get("payload")?;
+    if payload.is_empty() {
+        return Ok(Due::PayloadRemoved);
+    }
+    let endpoint_id: String = row.try_get("endpoint_id")?;
+    let secrets = Secrets::open(
+        sealer,
+        &endpoint_id,
+        row.try_get("secret")?,
+        row.try_get("retired_secrets")?,
+    )?;
     let attempts_made: i64 = row.try_get("attempts_made")?;
-    Ok(Some(DueDelivery {
+    Ok(Due::Send(Box::new(DueDelivery {
         id: DeliveryId(row.try_get("id")?),
         app_id: AppId::from_stored(row.try_get("app_id")?),
         msg_id: MessageId::from_stored(row.try_get("msg_id")?),
-        endpoint_id: EndpointId::from_stored(row.try_get("endpoint_id")?),
+        endpoint_id: EndpointId::from_stored(endpoint_id),
         event_type,
-        payload: row.try_get("payload")?,
+        payload,
         url,
-        secret: row.try_get("secret")?,
+        secrets: secrets.valid_at(now),
         headers: map_from_json(row, "headers")?,
         attempts_made: u32::try_from(attempts_made).map_err(|e| corrupt("attempts_made", e))?,
         trigger: TriggerType::from_code(row.try_get("trigger_type")?),
-    }))
+    })))
 }
 
 /// The earliest due time among pending rows the caller could claim: skipped endpoints' rows

@@ -9,7 +9,11 @@ use sqlx::SqlitePool;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_redelivery_and_secrets.sql"),
+    include_str!("../../migrations/sqlite/0003_event_types_idempotency_retention.sql"),
+];
 
 /// Applies the migrations the database lacks, all in one transaction.
 pub(super) async fn migrate(writer: &SqlitePool) -> Result<()> {

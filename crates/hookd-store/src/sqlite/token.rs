@@ -10,10 +10,11 @@ pub(super) async fn insert(writer: &SqlitePool, record: &TokenRecord) -> Result<
         TokenScope::Admin => None,
         TokenScope::Application(app) => Some(app.as_str()),
     };
-    sqlx::query("INSERT INTO tokens (hash, app_id, created_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO tokens (hash, app_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
         .bind(&record.hash)
         .bind(app_id)
         .bind(record.created_at.as_millis())
+        .bind(record.expires_at.map(Timestamp::as_millis))
         .execute(writer)
         .await
         .map_err(super::column::conflict_as("token"))?;
@@ -21,7 +22,7 @@ pub(super) async fn insert(writer: &SqlitePool, record: &TokenRecord) -> Result<
 }
 
 pub(super) async fn find(reader: &SqlitePool, hash: &str) -> Result<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT hash, app_id, created_at FROM tokens WHERE hash = ?")
+    let row = sqlx::query("SELECT hash, app_id, created_at, expires_at FROM tokens WHERE hash = ?")
         .bind(hash)
         .fetch_optional(reader)
         .await?;
@@ -34,6 +35,7 @@ pub(super) async fn find(reader: &SqlitePool, hash: &str) -> Result<Option<Token
         hash: row.try_get("hash")?,
         scope,
         created_at: Timestamp(row.try_get("created_at")?),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
     }))
 }
 
@@ -42,4 +44,13 @@ pub(super) async fn count(reader: &SqlitePool) -> Result<u64> {
         .fetch_one(reader)
         .await?;
     u64::try_from(count).map_err(|e| StoreError::Corrupt(format!("token count: {e}")))
+}
+
+pub(super) async fn delete(writer: &SqlitePool, hash: &str) -> Result<bool> {
+    let deleted = sqlx::query("DELETE FROM tokens WHERE hash = ?")
+        .bind(hash)
+        .execute(writer)
+        .await?
+        .rows_affected();
+    Ok(deleted > 0)
 }

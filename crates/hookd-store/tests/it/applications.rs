@@ -133,6 +133,7 @@ async fn deleting_an_application_removes_everything_it_owns() {
                 hash: format!("hash-{}", app.id),
                 scope,
                 created_at: T0,
+                expires_at: None,
             };
             store.insert_token(&token).await.unwrap();
         }
@@ -214,11 +215,13 @@ async fn tokens_are_found_by_hash_with_their_scope_and_counted() {
             hash: "a".repeat(64),
             scope: TokenScope::Admin,
             created_at: T0,
+            expires_at: None,
         };
         let scoped = TokenRecord {
             hash: "b".repeat(64),
             scope: TokenScope::Application(app.id.clone()),
             created_at: Timestamp(T0.0 + 1),
+            expires_at: Some(at(3_600_000)),
         };
         store.insert_token(&admin).await.unwrap();
         store.insert_token(&scoped).await.unwrap();

@@ -111,8 +111,6 @@ async fn an_endpoint_update_replaces_its_settings() {
             channels: Some(Vec::new()),
             rate_limit: Some(1),
             metadata: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
-            secret: "whsec_rotated".to_owned(),
-            headers: BTreeMap::from([("X-A".to_owned(), "1".to_owned())]),
             updated_at: at(5),
             ..stored.clone()
         };

@@ -7,7 +7,7 @@ use hookd_core::{
     AppId, Application, Attempt, AttemptId, AttemptStatus, Endpoint, EndpointId, FailureReason,
     IdGenerator, Message, MessageId, Timestamp, TriggerType,
 };
-use hookd_store::{DueDelivery, Inserted, NewMessage, Store};
+use hookd_store::{DueDelivery, Inserted, NewMessage, Sealer, SecretKey, Store};
 
 /// The time every fixture is created at; tests move the clock by hand from here.
 pub const T0: Timestamp = Timestamp(1_700_000_000_000);
@@ -21,6 +21,13 @@ pub fn at(ms: i64) -> Timestamp {
 fn next_raw() -> u128 {
     static IDS: LazyLock<IdGenerator> = LazyLock::new(IdGenerator::new);
     IDS.next_raw(T0.0, 0)
+}
+
+/// The sealer every test store uses: one fixed key, so stores reopened in a test still open
+/// their secrets.
+pub fn sealer() -> Sealer {
+    let key = SecretKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").expect("key");
+    Sealer::new(&key)
 }
 
 pub fn app() -> Application {
@@ -61,7 +68,7 @@ pub fn message(app: &AppId, event_type: &str) -> Message {
         event_type: event_type.to_owned(),
         event_id: None,
         channels: None,
-        payload: r#"{"hello":"world"}"#.to_owned(),
+        payload: Some(r#"{"hello":"world"}"#.to_owned()),
         retention_days: 90,
         created_at: T0,
     }

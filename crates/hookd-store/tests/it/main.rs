@@ -6,19 +6,26 @@
 mod applications;
 mod attempts;
 mod endpoints;
+mod event_types;
 mod fixtures;
+mod idempotency;
 mod messages;
 mod pagination;
 mod postgres;
 mod queue;
+mod redelivery;
+mod retention;
+mod secrets;
 mod sqlite;
 
 use hookd_store::{SqliteStore, Store};
 
+use crate::fixtures::sealer;
+
 /// Runs `test` against a fresh, empty store of each backend.
 pub async fn each_store(test: impl AsyncFn(&dyn Store)) {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let sqlite = SqliteStore::open(&dir.path().join("hookd.db"))
+    let sqlite = SqliteStore::open(&dir.path().join("hookd.db"), sealer())
         .await
         .expect("open SQLite");
     test(&sqlite).await;

@@ -164,7 +164,7 @@ async fn a_claim_carries_everything_the_worker_needs_for_an_attempt() {
         )
         .await;
         let msg = Message {
-            payload: r#"{"id":7}"#.to_owned(),
+            payload: Some(r#"{"id":7}"#.to_owned()),
             ..message(&app.id, "order.created")
         };
         send(store, std::slice::from_ref(&msg)).await;
@@ -177,7 +177,7 @@ async fn a_claim_carries_everything_the_worker_needs_for_an_attempt() {
         assert_eq!(due.event_type, "order.created");
         assert_eq!(due.payload, r#"{"id":7}"#);
         assert_eq!(due.url, ep.url);
-        assert_eq!(due.secret, ep.secret);
+        assert_eq!(due.secrets, std::slice::from_ref(&ep.secret));
         assert_eq!(due.headers, headers);
         assert_eq!(due.attempts_made, 0);
         assert_eq!(due.trigger, TriggerType::Scheduled);

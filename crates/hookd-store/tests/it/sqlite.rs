@@ -5,20 +5,20 @@ use std::sync::Arc;
 
 use hookd_store::{NewMessage, SqliteStore, Store};
 
-use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, send};
+use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, sealer, send};
 
 #[tokio::test]
 async fn a_reopened_store_keeps_its_data_and_its_queue() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hookd.db");
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = SqliteStore::open(&path, sealer()).await.unwrap();
     let app = new_app(&store).await;
     let ep = new_endpoint(&store, endpoint(&app.id)).await;
     let msg = message(&app.id, "a");
     send(&store, std::slice::from_ref(&msg)).await;
     drop(store);
 
-    let reopened = SqliteStore::open(&path).await.unwrap();
+    let reopened = SqliteStore::open(&path, sealer()).await.unwrap();
 
     assert_eq!(
         reopened.get_application(app.id.as_str()).await.unwrap(),
@@ -47,7 +47,7 @@ async fn a_reopened_store_keeps_its_data_and_its_queue() {
 async fn leases_left_by_a_crashed_process_are_given_back_by_release_all() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hookd.db");
-    let store = SqliteStore::open(&path).await.unwrap();
+    let store = SqliteStore::open(&path, sealer()).await.unwrap();
     let app = new_app(&store).await;
     new_endpoint(&store, endpoint(&app.id)).await;
     send(&store, &[message(&app.id, "a")]).await;
@@ -62,7 +62,7 @@ async fn leases_left_by_a_crashed_process_are_given_back_by_release_all() {
     );
     drop(store);
 
-    let restarted = SqliteStore::open(&path).await.unwrap();
+    let restarted = SqliteStore::open(&path, sealer()).await.unwrap();
     assert!(
         restarted
             .claim_due(at(1), at(30_000), 10, &[])
@@ -88,7 +88,7 @@ async fn leases_left_by_a_crashed_process_are_given_back_by_release_all() {
 async fn concurrent_writers_and_readers_never_see_a_busy_database() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
-        SqliteStore::open(&dir.path().join("hookd.db"))
+        SqliteStore::open(&dir.path().join("hookd.db"), sealer())
             .await
             .unwrap(),
     );

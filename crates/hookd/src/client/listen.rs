@@ -169,10 +169,15 @@ async fn register(
         uid: None,
         metadata: [("createdBy".to_owned(), "hookd listen".to_owned())].into(),
         secret: Some(secret.to_whsec()),
+        headers: None,
     };
     api.create_endpoint(&app.id, &endpoint)
         .await
         .map_err(|e| match &e {
+            // A bad field, such as an event type the server has not declared, says which.
+            ClientError::Api { status, .. } if *status == StatusCode::UNPROCESSABLE_ENTITY => {
+                format!("the server refused the endpoint http://{local}/: {e}").into()
+            }
             ClientError::Api { status, .. } if status.is_client_error() => format!(
                 "the server refused the endpoint http://{local}/: {e}\nhint: a hookd server refuses \
                  loopback addresses unless its allowed_networks include them: run it with \

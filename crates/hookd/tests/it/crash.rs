@@ -35,9 +35,9 @@ async fn every_accepted_event_is_delivered_after_a_kill_9_mid_stream() {
     let dir = tempfile::tempdir().unwrap();
     let token = create_token(dir.path());
     let (counter, receiver_url) = Counter::start().await;
-    // Four requests in flight at most: with a 10 ms receiver, messages queue up faster than
-    // they leave, so the kill finds deliveries queued, claimed and in flight.
-    let mut hookd = Hookd::start_with(dir.path(), &[("HOOKD_MAX_IN_FLIGHT_PER_ENDPOINT", "4")]);
+    // One request in flight at a time to a 10 ms receiver: at most 100 deliveries a second,
+    // fewer than four senders put in, so the kill finds deliveries queued, claimed and in flight.
+    let mut hookd = Hookd::start_with(dir.path(), &[("HOOKD_MAX_IN_FLIGHT_PER_ENDPOINT", "1")]);
     let http = reqwest::Client::new();
 
     let app = post(
@@ -77,9 +77,16 @@ async fn every_accepted_event_is_delivered_after_a_kill_9_mid_stream() {
             }
         }));
     }
-    // Kill once a good stream is flowing: some delivered, more still queued or in flight.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while accepted.lock().unwrap().len() < 400 {
+    // Kill once a good stream is flowing: some delivered, a backlog still queued or in flight.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let backlog = || {
+        accepted
+            .lock()
+            .unwrap()
+            .len()
+            .saturating_sub(counter.seen.lock().unwrap().len())
+    };
+    while accepted.lock().unwrap().len() < 300 || backlog() < 100 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "hookd accepted too few messages"

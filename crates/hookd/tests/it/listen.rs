@@ -1,8 +1,7 @@
 //! `hookd listen` end to end: a real hookd server, `hookd listen` forwarding to a test app,
 //! events sent through the API (and with `hookd send`) arrive at the app verified, listen shows
 //! them in the order they arrived, `hookd attempts` lists them, and Ctrl-C removes the endpoint.
-//!
-//! `hookd resend` is left out: the server has no resend endpoint yet.
+//! `hookd resend` sends one of them again.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -108,16 +107,19 @@ async fn on_event(State(app): State<TestApp>, webhook: Webhook) -> String {
 
 impl TestApp {
     async fn wait_for(&self, id: &str) {
+        self.wait_for_times(id, 1).await;
+    }
+
+    /// Waits until the event `id` has reached the app `times` times.
+    async fn wait_for_times(&self, id: &str, times: usize) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let arrived = self.arrived.notified();
-            if self
-                .received
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|(got, _)| got == id)
-            {
+            let seen = {
+                let received = self.received.lock().unwrap();
+                received.iter().filter(|(got, _)| got == id).count()
+            };
+            if seen >= times {
                 return;
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
@@ -188,6 +190,14 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
         )
         .await;
     assert_eq!(status, 201);
+    // An endpoint filters only on declared event types.
+    for name in ["invoice.paid", "invoice.failed"] {
+        let body = json!({ "name": name, "description": name });
+        let (status, body) = api
+            .call(reqwest::Method::POST, "/event-type", Some(body))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
 
     // The app's port first, so listen can be told where to forward; it serves once the secret
     // is known. Connections wait in the backlog until then.
@@ -294,6 +304,21 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
         assert!(line.contains("success") && line.contains(" 200 "), "{line}");
     }
     assert!(!attempts.contains(&not_subscribed), "{attempts}");
+
+    run_hookd(&[
+        "resend",
+        "--server",
+        &hookd_server.base,
+        "--token",
+        &token,
+        "--app",
+        "shop",
+        "--msg",
+        &paid,
+        "--endpoint",
+        &endpoint,
+    ]);
+    app.wait_for_times(&paid, 2).await;
 
     listen.interrupt();
     assert_eq!(listen.field("Removed endpoint"), format!("{endpoint}."));

@@ -5,4 +5,7 @@ mod crash;
 mod listen;
 mod multinode;
 mod process;
+mod prune;
 mod sdk;
+mod secret_key;
+mod spec;

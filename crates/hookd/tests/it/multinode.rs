@@ -13,6 +13,9 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::process::{Counter, Hookd, hookd};
 
+/// The key every node of a test database seals endpoint secrets with.
+const TEST_SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 /// An empty schema of its own in the database `HOOKD_TEST_POSTGRES_URL` names.
 struct Scratch {
     base: String,
@@ -124,6 +127,7 @@ async fn three_nodes_deliver_every_accepted_event_when_one_is_killed_mid_stream(
     // node holds claimed deliveries. A 12 s lease lets the others take them over soon.
     let env = [
         ("HOOKD_DATABASE", scratch.url.as_str()),
+        ("HOOKD_SECRET_KEY", TEST_SECRET_KEY),
         ("HOOKD_DATABASE_POOL_SIZE", "4"),
         ("HOOKD_MAX_IN_FLIGHT_PER_ENDPOINT", "1"),
         ("HOOKD_DELIVERY_TIMEOUT", "1s"),
@@ -238,6 +242,7 @@ async fn migrate_brings_a_fresh_postgresql_schema_up_to_date_and_can_run_again()
     for _ in 0..2 {
         let out = hookd()
             .args(["migrate", "--database", &scratch.url])
+            .env("HOOKD_SECRET_KEY", TEST_SECRET_KEY)
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
