@@ -63,7 +63,13 @@ async fn app_portal_access(
 }
 
 /// 204; the token that made the call no longer works.
+/// Ends an app-portal token. Admin tokens are refused, as Svix refuses to log out anything but
+/// app tokens: an admin token would otherwise end by one stray call.
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+    if caller.check_admin().is_ok() {
+        let why = "only app-portal tokens can log out; an admin token stays valid";
+        return Err(ApiError::BadRequest(why.into()));
+    }
     state.store.delete_token(&caller.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use hookd_api::{EndpointSecretOut, EndpointSecretRotateIn};
 use hookd_core::SignatureType;
@@ -51,13 +50,17 @@ async fn get_secret(
 }
 
 /// The new secret (given, or generated of the endpoint's current type) signs from now on;
-/// the old one also signs until the grace period ends. 204.
+/// the old one also signs until the grace period ends.
+///
+/// 200 with the new key, where the spec says 204 without a body: the current `svix` SDKs
+/// parse an `EndpointSecretOut` from this answer and fail on an empty one, and older SDKs,
+/// which expect 204, ignore the body of any 2xx.
 async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
     Path((app_id, endpoint_id)): Path<(String, String)>,
     Json(body): Json<EndpointSecretRotateIn>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<EndpointSecretOut>, ApiError> {
     let grace = body.grace_period_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
     if grace > MAX_GRACE_SECONDS {
         let msg = "must be between 0 and 604800 seconds";
@@ -80,7 +83,8 @@ async fn rotate_secret(
     if !rotated {
         return Err(ApiError::NotFound("endpoint"));
     }
-    Ok(StatusCode::NO_CONTENT)
+    let key = signing::shown_key(&new_secret).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    Ok(Json(EndpointSecretOut { key }))
 }
 
 /// A secret given on create or rotate, as it will be stored: `whsec_` and padded base64

@@ -118,6 +118,13 @@ async fn logout_ends_the_token_that_calls_it_and_no_other() {
         app.call("GET", &format!("/app/{mine}"), None).await.status,
         200
     );
+    let admin_logout = app.call("POST", "/auth/logout", None).await;
+    assert_eq!(admin_logout.status, 400, "{}", admin_logout.body);
+    assert_eq!(
+        app.call("GET", "/app", None).await.status,
+        200,
+        "the admin token still works"
+    );
     app.shutdown().await;
 }
 

@@ -44,7 +44,7 @@ async fn deliveries_after_a_rotation_verify_with_the_old_key_inside_its_grace_an
         let rotate = format!("/app/{app_id}/endpoint/{ep}/secret/rotate");
         let body = json!({ "key": NEW_KEY, "gracePeriodSeconds": 3600 });
         let rotated = app.call("POST", &rotate, Some(body)).await;
-        assert_eq!(rotated.status, 204, "{}", rotated.body);
+        assert_eq!(rotated.status, 200, "{}", rotated.body);
         app.send_message(&app_id, json!({ "eventType": "a", "payload": {} }))
             .await;
 
@@ -72,7 +72,7 @@ async fn after_a_rotation_without_grace_only_the_new_generated_key_signs() {
     let rotated = app
         .call("POST", &rotate, Some(json!({ "gracePeriodSeconds": 0 })))
         .await;
-    assert_eq!(rotated.status, 204, "{}", rotated.body);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
     let shown = app
         .call("GET", &format!("/app/{app_id}/endpoint/{ep}/secret"), None)
         .await;
@@ -132,7 +132,7 @@ async fn the_default_signature_type_decides_what_generated_secrets_are() {
     let (app_id, ep, shown) = endpoint_at(&app, &mut receiver, json!({})).await;
     let rotate = format!("/app/{app_id}/endpoint/{ep}/secret/rotate");
     let rotated = app.call("POST", &rotate, Some(json!({}))).await;
-    assert_eq!(rotated.status, 204, "{}", rotated.body);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
     app.send_message(&app_id, json!({ "eventType": "a", "payload": {} }))
         .await;
 

@@ -19,6 +19,13 @@ import jsonschema
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
+# Where hookd answers otherwise than the spec, on purpose: (method, path) -> (status, schema).
+# Rotating a secret answers 200 with the new key: the current svix SDKs parse that body and
+# fail on the spec's empty 204, while older SDKs ignore the body of any 2xx.
+DEVIATIONS = {
+    ("post", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate"): (200, "EndpointSecretOut"),
+}
+
 
 class Receiver(BaseHTTPRequestHandler):
     def do_GET(self):
@@ -62,14 +69,14 @@ class Walker:
     def operation(self, method, template):
         return self.spec["paths"][template][method]
 
-    def call(self, method, template, params=None, query="", body=None, expect_ok=True):
+    def call(self, method, template, params=None, query="", body=None, expect_ok=True, token=None):
         path = template
         for key, value in (params or {}).items():
             path = path.replace("{" + key + "}", value)
         url = self.server + path + (("?" + query) if query else "")
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method.upper())
-        request.add_header("authorization", f"Bearer {self.token}")
+        request.add_header("authorization", f"Bearer {token or self.token}")
         if data is not None:
             request.add_header("content-type", "application/json")
         try:
@@ -87,6 +94,15 @@ class Walker:
         name = f"{method.upper()} {template}"
         if expect_ok and not 200 <= status < 300:
             self.failures.append(f"{name}: a well-formed call got {status}: {raw[:300]!r}")
+            return
+        deviation = DEVIATIONS.get((method, template))
+        if deviation and status == deviation[0]:
+            schema = dict(self.components, **{"$ref": f"#/components/schemas/{deviation[1]}"})
+            try:
+                jsonschema.validate(json.loads(raw), schema)
+                print(f"ok: {name} -> {status} (a documented deviation)")
+            except (jsonschema.ValidationError, ValueError) as e:
+                self.failures.append(f"{name}: body does not match {deviation[1]}: {str(e)[:400]}")
             return
         # The spec's content-expunge operations list no success status; Svix answers 204.
         if str(status) not in documented and not (status == 204 and not any(k.startswith("2") for k in documented)):
@@ -169,13 +185,13 @@ class Walker:
             c("delete", "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content", at_ids)
         c("delete", "/api/v1/app/{app_id}/msg/{msg_id}/content", msg_ids)
 
-        c("post", "/api/v1/auth/app-portal-access/{app_id}", ids, body={})
+        portal = c("post", "/api/v1/auth/app-portal-access/{app_id}", ids, body={})
+        # Logout ends an app-portal token (admin tokens are refused).
+        c("post", "/api/v1/auth/logout", token=portal["token"])
         c("delete", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", ep_ids)
         c("delete", "/api/v1/app/{app_id}", ids)
         c("delete", "/api/v1/event-type/{event_type_name}", {"event_type_name": "invoice.void"},
           query="expunge=true")
-        # Last: logging out invalidates the token this walk uses.
-        c("post", "/api/v1/auth/logout")
 
     def missing(self):
         every = {(m, p) for p, ops in self.spec["paths"].items() for m in ops if m in METHODS}
