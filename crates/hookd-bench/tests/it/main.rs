@@ -1,0 +1,57 @@
+//! hookd-bench's integration test. Benchmarks are not tests: this only checks that a tiny run
+//! against a real hookd (in-process, on loopback) completes with nothing missing.
+
+use std::sync::Arc;
+
+use hookd_bench::{Options, Scenario, Target, run};
+use hookd_server::config::RawConfig;
+use hookd_server::{Server, clock, token};
+use hookd_store::{Sealer, SecretKey, SqliteStore, Store, TokenScope};
+use tokio::sync::oneshot;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiny_throughput_run_delivers_every_event_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = RawConfig {
+        listen: "127.0.0.1:0".into(),
+        allowed_networks: vec!["127.0.0.0/8".into()],
+        ..RawConfig::default()
+    }
+    .validate()
+    .unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(
+            &dir.path().join("hookd.db"),
+            Sealer::new(&SecretKey::generate()),
+        )
+        .await
+        .unwrap(),
+    );
+    let token = token::create(store.as_ref(), TokenScope::Admin, clock::now())
+        .await
+        .unwrap();
+    let server = Server::build(config, store).await.unwrap();
+    let url = format!("http://{}/api/v1", server.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let mut options = Options::new(Target::External {
+        url,
+        token,
+        pid: None,
+    });
+    options.events = Some(300);
+    options.concurrency = 8;
+    let report = run(Scenario::Throughput, &options).await.unwrap();
+
+    assert_eq!(report.events, 300, "{report:?}");
+    assert_eq!(report.delivered, 300, "{report:?}");
+    assert_eq!(report.missing, 0, "{report:?}");
+    assert_eq!(report.duplicates, 0, "{report:?}");
+    assert_eq!(report.bad_signatures, 0, "{report:?}");
+    assert!(report.ceiling_per_s.is_some_and(|c| c > 0.0), "{report:?}");
+    let _ = stop.send(());
+    serving.await.unwrap().unwrap();
+}
