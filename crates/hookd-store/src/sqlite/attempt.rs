@@ -31,27 +31,41 @@ pub(super) enum Of<'a> {
     Message(&'a MessageId),
 }
 
-pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, attempt: &Attempt) -> Result<()> {
+/// Logs a batch of attempts in one statement: the batch travels as one JSON array, so the
+/// cost does not grow by a statement (and a trip to sqlx's connection thread) per attempt.
+pub(super) async fn insert_many<'a>(
+    tx: &mut sqlx::SqliteConnection,
+    attempts: impl Iterator<Item = &'a Attempt>,
+) -> Result<()> {
+    let rows: Vec<serde_json::Value> = attempts
+        .map(|a| {
+            serde_json::json!([
+                a.id.as_str(),
+                a.app_id.as_str(),
+                a.msg_id.as_str(),
+                a.endpoint_id.as_str(),
+                a.url,
+                a.status.code(),
+                a.response_status_code,
+                nul_free(&a.response),
+                a.response_duration_ms,
+                a.trigger.code(),
+                a.failure.map(FailureReason::as_str),
+                a.created_at.as_millis()
+            ])
+        })
+        .collect();
     // An attempt that finishes after its application was deleted is not logged.
     sqlx::query(
         "INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
                                response_status_code, response, response_duration_ms,
                                trigger_type, failure_reason, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-         WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?2)",
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
+                value->>7, value->>8, value->>9, value->>10, value->>11
+         FROM json_each(?)
+         WHERE EXISTS (SELECT 1 FROM applications WHERE id = value->>1)",
     )
-    .bind(attempt.id.as_str())
-    .bind(attempt.app_id.as_str())
-    .bind(attempt.msg_id.as_str())
-    .bind(attempt.endpoint_id.as_str())
-    .bind(&attempt.url)
-    .bind(attempt.status.code())
-    .bind(attempt.response_status_code)
-    .bind(nul_free(&attempt.response))
-    .bind(attempt.response_duration_ms)
-    .bind(attempt.trigger.code())
-    .bind(attempt.failure.map(FailureReason::as_str))
-    .bind(attempt.created_at.as_millis())
+    .bind(serde_json::Value::Array(rows).to_string())
     .execute(tx)
     .await?;
     Ok(())

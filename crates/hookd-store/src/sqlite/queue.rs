@@ -165,27 +165,31 @@ async fn next_due_at(tx: &mut SqliteConnection, skip: &str) -> Result<Option<Tim
     Ok(next.map(Timestamp))
 }
 
+/// Two statements for the whole batch, whatever its size: the attempts, then the deliveries.
 pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -> Result<()> {
+    let moves: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|outcome| {
+            let (status, next_attempt_at) = match outcome.next {
+                NextStep::Delivered => (AttemptStatus::Success, None),
+                NextStep::RetryAt(at) => (AttemptStatus::Pending, Some(at.as_millis())),
+                NextStep::Exhausted => (AttemptStatus::Fail, None),
+            };
+            serde_json::json!([outcome.delivery.0, status.code(), next_attempt_at])
+        })
+        .collect();
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    for outcome in outcomes {
-        attempt::insert(&mut tx, &outcome.attempt).await?;
-        let (status, next_attempt_at) = match outcome.next {
-            NextStep::Delivered => (AttemptStatus::Success, None),
-            NextStep::RetryAt(at) => (AttemptStatus::Pending, Some(at.as_millis())),
-            NextStep::Exhausted => (AttemptStatus::Fail, None),
-        };
-        // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged.
-        sqlx::query(
-            "UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL,
-                                   attempts_made = attempts_made + 1
-             WHERE id = ?",
-        )
-        .bind(status.code())
-        .bind(next_attempt_at)
-        .bind(outcome.delivery.0)
-        .execute(&mut *tx)
-        .await?;
-    }
+    attempt::insert_many(&mut tx, outcomes.iter().map(|o| &o.attempt)).await?;
+    // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged.
+    sqlx::query(
+        "UPDATE deliveries SET status = moved.value->>1, next_attempt_at = moved.value->>2,
+                               lease_until = NULL, attempts_made = attempts_made + 1
+         FROM json_each(?) AS moved
+         WHERE deliveries.id = moved.value->>0",
+    )
+    .bind(serde_json::Value::Array(moves).to_string())
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
