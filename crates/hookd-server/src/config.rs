@@ -155,7 +155,11 @@ pub struct Config {
     pub signature_headers: SignatureHeaders,
     pub allowed_networks: AllowList,
     pub max_payload_bytes: usize,
+    /// Delivery requests in flight at once on this node.
     pub max_in_flight: usize,
+    /// Delivery requests in flight at once to one endpoint, over the whole cluster: on a shared
+    /// database the claim counts every node's live leases of the endpoint; on SQLite, one
+    /// process, its lanes hold it.
     pub max_in_flight_per_endpoint: usize,
     /// The key that seals endpoint secrets; `None` on SQLite means the key file in `data_dir`.
     pub secret_key: Option<SecretKey>,

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 mod ingest;
 pub mod outbound;
+mod recent;
 pub mod secret_key;
 mod server;
 pub mod signing;

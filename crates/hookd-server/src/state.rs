@@ -2,10 +2,11 @@
 //! ingest queue, the outbound client and the worker's wake-up.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use hookd_core::{AppId, AttemptId, EndpointId, IdGenerator, MessageId, TaskId, Timestamp};
-use hookd_store::{Inserted, NewMessage, Store, StoreError};
+use hookd_store::{Inserted, NewMessage, Store, StoreError, TokenRecord};
 use rand::{Rng, RngCore};
 use tokio::sync::Notify;
 
@@ -13,6 +14,12 @@ use crate::challenge::{self, ChallengeFailure};
 use crate::config::{Config, EndpointVerification};
 use crate::ingest::IngestHandle;
 use crate::outbound::Outbound;
+use crate::recent::Recent;
+
+/// How long a token or application lookup is reused: a token revoked, or an application
+/// deleted or renamed, on another node is seen here within this.
+const LOOKUP_TTL: Duration = Duration::from_secs(1);
+const LOOKUP_CAPACITY: usize = 10_000;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -25,6 +32,10 @@ pub struct Shared {
     ingest: IngestHandle,
     /// Woken when deliveries may have fallen due: new messages, or a lane with room again.
     pub wake: Arc<Notify>,
+    /// Live tokens by hash, as `find_token` found them.
+    pub(crate) tokens: Recent<String, TokenRecord>,
+    /// Application ids by the id or uid a path named them with.
+    pub(crate) app_ids: Recent<String, AppId>,
 }
 
 impl std::ops::Deref for AppState {
@@ -49,6 +60,8 @@ impl AppState {
             ids: IdGenerator::new(),
             ingest,
             wake,
+            tokens: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
+            app_ids: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
         }))
     }
 

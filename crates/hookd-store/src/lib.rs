@@ -43,6 +43,9 @@ pub enum StoreError {
     /// A unique key is taken: an application or endpoint uid, or a message's event id.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// What the write refers to is gone, e.g. a message's application deleted meanwhile.
+    #[error("{0} not found")]
+    NotFound(&'static str),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed")]
@@ -204,11 +207,18 @@ pub trait Store: Send + Sync + 'static {
     // The delivery queue.
     /// Leases up to `limit` deliveries due at `now` until `lease_until`, oldest first, skipping
     /// endpoints in `skip` (those with no free capacity).
+    ///
+    /// A store that nodes share (`Sharing::Nodes`) also holds each endpoint to `per_endpoint`
+    /// live leases, counting every node's: claims wait for each other, so no two see the same
+    /// free room, and a lease that ran out does not count. It leaves an endpoint at its cap out
+    /// of `Claim::next_due_at`. A store of one process (`ThisProcess`) leaves `per_endpoint` to
+    /// the caller, whose lanes see every delivery in flight.
     async fn claim_due(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        per_endpoint: u32,
         skip: &[EndpointId],
     ) -> Result<Claim>;
     /// Writes each attempt to the log and moves its delivery on (done, retry later, or

@@ -74,7 +74,9 @@ impl std::fmt::Debug for DueDelivery {
 #[derive(Clone, Debug, Default)]
 pub struct Claim {
     pub due: Vec<DueDelivery>,
-    /// When the earliest delivery not claimed now falls due, if any is queued.
+    /// When the earliest delivery not claimed now falls due, if any is queued, leaving out the
+    /// endpoints the claim passed over: those it was told to skip and, where nodes share the
+    /// store, those at their cap.
     pub next_due_at: Option<Timestamp>,
 }
 

@@ -146,6 +146,7 @@ async fn replace_application(
     }
     app.updated_at = state.now();
     state.store.update_application(&app).await?;
+    state.app_ids.clear();
     Ok((StatusCode::OK, Json(application_out(&app))))
 }
 
@@ -173,6 +174,7 @@ async fn patch_application(
     }
     app.updated_at = state.now();
     state.store.update_application(&app).await?;
+    state.app_ids.clear();
     Ok(Json(application_out(&app)))
 }
 
@@ -182,7 +184,9 @@ async fn delete_application(
     Path(app_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let app = find_application(&state, &caller, &app_id).await?;
-    if !state.store.delete_application(&app.id).await? {
+    let deleted = state.store.delete_application(&app.id).await?;
+    state.app_ids.clear();
+    if !deleted {
         return Err(ApiError::NotFound("application"));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -56,10 +56,17 @@ impl Caller {
             ))?
             .trim();
         let token_hash = token::hash(presented);
-        let record = state
-            .store
-            .find_token(&token_hash)
-            .await?
+        let record = match state.tokens.get(&token_hash) {
+            Some(record) => Some(record),
+            None => {
+                let found = state.store.find_token(&token_hash).await?;
+                if let Some(record) = &found {
+                    state.tokens.put(token_hash.clone(), record.clone());
+                }
+                found
+            }
+        };
+        let record = record
             .filter(|record| record.is_live(state.now()))
             .ok_or(ApiError::Unauthorized("invalid token"))?;
         Ok(Caller {

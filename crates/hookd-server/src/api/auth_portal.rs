@@ -71,6 +71,7 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusC
         return Err(ApiError::BadRequest(why.into()));
     }
     state.store.delete_token(&caller.token_hash).await?;
+    state.tokens.forget(&caller.token_hash);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -50,19 +50,23 @@ async fn create_message(
 ) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
     let with_content = query.flag("with_content", true)?;
     let fields = check_message_in(&body)?;
-    let app = match state.store.get_application(&app_id).await? {
-        Some(app) => {
-            caller.check_app(&app.id)?;
-            app
+    let app_id = match message_app(&state, &app_id).await? {
+        Some(id) => {
+            caller.check_app(&id)?;
+            id
         }
         None => match body.application {
-            Some(app_in) => create_for_message(&state, &caller, &app_id, app_in).await?,
+            Some(app_in) => {
+                create_for_message(&state, &caller, &app_id, app_in)
+                    .await?
+                    .id
+            }
             None => return Err(ApiError::NotFound("application")),
         },
     };
     let message = Message {
         id: state.new_message_id(),
-        app_id: app.id,
+        app_id,
         event_type: body.event_type,
         event_id: body.event_id,
         channels: fields.channels,
@@ -79,6 +83,24 @@ async fn create_message(
     let out = message_out(&message, payload);
     state.submit_message(NewMessage { message }).await?;
     Ok((StatusCode::ACCEPTED, Json(out)))
+}
+
+/// The id of the application a message path names by id or uid. Looked up in the store once a
+/// second at most per path: if the application is deleted meanwhile, the store refuses the
+/// message (404) when it commits.
+async fn message_app(state: &AppState, id_or_uid: &str) -> Result<Option<AppId>, ApiError> {
+    if let Some(id) = state.app_ids.get(id_or_uid) {
+        return Ok(Some(id));
+    }
+    let found = state
+        .store
+        .get_application(id_or_uid)
+        .await?
+        .map(|app| app.id);
+    if let Some(id) = &found {
+        state.app_ids.put(id_or_uid.to_owned(), id.clone());
+    }
+    Ok(found)
 }
 
 /// Newest first. Filters: `event_types`, `channel`, `before`, `after`; `with_content=false`

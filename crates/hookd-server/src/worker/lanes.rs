@@ -3,6 +3,9 @@
 //! Every endpoint gets its own lane: at most `per_endpoint` requests in flight and as many
 //! waiting behind them. A slow or dead endpoint fills only its own lane; the dispatcher stops
 //! claiming for it until it drains, so the others keep going at full speed.
+//!
+//! Lanes see only this node. On a shared database the claim keeps each endpoint's leases over
+//! all nodes within `per_endpoint`, so a lane there never holds more than it can send at once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

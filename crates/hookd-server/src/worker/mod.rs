@@ -6,6 +6,11 @@
 //! due, so a new message leaves within milliseconds with no polling. No transaction is open
 //! while a request is in flight: claim, send, and record are three separate steps.
 //!
+//! On a shared database the claim itself holds each endpoint to `max_in_flight_per_endpoint`
+//! leases over all nodes. An endpoint at that cap is left out of the claim's next due time, so
+//! the dispatcher does not spin on it: it sleeps until a recorded outcome, on any node, wakes
+//! it (the store's `NOTIFY` reaches this node's own listener too), or the slow poll.
+//!
 //! A claim is a lease, and other nodes take over a delivery whose lease ran out. So an attempt
 //! starts only while its lease still covers the whole request and the recording after it; a
 //! delivery that waited too long in its lane is given back instead of sent. While its node is
@@ -72,6 +77,7 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         state.wake.clone(),
     );
     let lease = state.config.delivery_lease;
+    let per_endpoint = u32::try_from(state.config.max_in_flight_per_endpoint).unwrap_or(u32::MAX);
     let mut tasks = JoinSet::new();
     while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
@@ -81,9 +87,10 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             let now = state.now();
             let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
+            let full = lanes.full_endpoints();
             match state
                 .store
-                .claim_due(now, lease_until, limit, &lanes.full_endpoints())
+                .claim_due(now, lease_until, limit, per_endpoint, &full)
                 .await
             {
                 Ok(claim) => {

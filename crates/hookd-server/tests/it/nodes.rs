@@ -130,9 +130,14 @@ async fn a_node_shutting_down_hands_its_claimed_deliveries_to_the_others_at_once
         return;
     };
     let on = Backend::Postgres(&scratch);
-    let one_at_a_time = RawConfig {
-        max_in_flight_per_endpoint: 1,
+    // Two per endpoint over the cluster, one request in flight on the leaving node.
+    let two_per_endpoint = RawConfig {
+        max_in_flight_per_endpoint: 2,
         ..test_config()
+    };
+    let one_at_a_time = RawConfig {
+        max_in_flight: 1,
+        ..two_per_endpoint.clone()
     };
     let leaving = TestApp::spawn_on(&on, one_at_a_time).await;
     let mut receiver = Receiver::start().await;
@@ -147,10 +152,17 @@ async fn a_node_shutting_down_hands_its_claimed_deliveries_to_the_others_at_once
         let body = json!({ "eventType": "a", "payload": { "n": n } });
         sent.push(leaving.send_message(&app_id, body).await);
     }
-    // The first hangs in flight; the second waits behind it, claimed by this node (its lane
-    // holds one in flight and one waiting).
+    // The first hangs in flight; the second waits behind it, claimed by this node, which
+    // sends one request at a time. The endpoint is at its cap: the other node claims neither.
     receiver.next_delivery().await;
-    let staying = TestApp::spawn_on(&on, with_role(Role::Worker)).await;
+    let staying = TestApp::spawn_on(
+        &on,
+        RawConfig {
+            role: Role::Worker,
+            ..two_per_endpoint
+        },
+    )
+    .await;
     assert!(
         receiver.stays_quiet(Duration::from_millis(300)).await,
         "a claimed delivery was sent by another node"

@@ -1,10 +1,14 @@
 //! Message intake in PostgreSQL: store a batch of messages and queue one delivery per endpoint
 //! that wants each, in one transaction, and tell the other nodes there is work.
+//!
+//! The batch goes in with a fixed handful of statements whatever its size, each taking its rows
+//! as arrays (`UNNEST`): a statement is a round trip, and under load those cost more than the
+//! writes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use hookd_core::filter::endpoint_wants;
-use hookd_core::{AppId, EndpointId, Message, TriggerType};
+use hookd_core::{EndpointId, Message, TriggerType};
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::retry::retrying;
@@ -27,6 +31,31 @@ struct Queued {
     due: Vec<i64>,
 }
 
+impl Queued {
+    fn push(&mut self, message: &Message, endpoint: &str) {
+        self.app_ids.push(message.app_id.as_str().to_owned());
+        self.msg_ids.push(message.id.as_str().to_owned());
+        self.endpoint_ids.push(endpoint.to_owned());
+        self.due.push(message.created_at.as_millis());
+    }
+}
+
+/// `ON CONFLICT` names the event-id key alone: any other violation is still an error. A
+/// concurrent insert of the same event id on another node waits for that node's commit.
+/// Channels come as JSON text (an array of arrays cannot be unnested row by row).
+const INSERT_MESSAGES: &str = "
+    INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
+                          retention_days, created_at)
+    SELECT id, app_id, event_type, event_id,
+           CASE WHEN channels IS NULL THEN NULL
+                ELSE ARRAY(SELECT jsonb_array_elements_text(channels::jsonb)) END,
+           payload, retention_days, created_at
+    FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::bigint[], $8::bigint[])
+         AS u(id, app_id, event_type, event_id, channels, payload, retention_days, created_at)
+    ON CONFLICT (app_id, event_id) DO NOTHING
+    RETURNING id";
+
 pub(super) async fn insert_messages(
     pool: &PgPool,
     channel: &Channel,
@@ -41,32 +70,54 @@ async fn insert_once(
     batch: &[NewMessage],
 ) -> Result<Vec<Result<Inserted>>> {
     let mut tx = pool.begin().await?;
-    // An endpoint created while this runs may miss these messages, as it would had it been
+    let app_ids: Vec<&str> = batch
+        .iter()
+        .map(|m| m.message.app_id.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Locked until the commit, so no node deletes an application under its new messages. An
+    // endpoint created while this runs may miss these messages, as it would had it been
     // created a moment later; one deleted meanwhile leaves rows that the claim drops.
-    let mut subscribers: HashMap<&AppId, Vec<Subscriber>> = HashMap::new();
+    let apps: HashSet<String> = sqlx::query_scalar(
+        "SELECT id FROM applications WHERE id = ANY($1) ORDER BY id FOR KEY SHARE",
+    )
+    .bind(&app_ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let live: Vec<&Message> = batch
+        .iter()
+        .map(|m| &m.message)
+        .filter(|m| apps.contains(m.app_id.as_str()))
+        .collect();
+    let stored = insert_rows(&mut tx, &live).await?;
+    let subscribers = enabled_endpoints(&mut tx, &app_ids).await?;
     let mut queued = Queued::default();
     let mut results = Vec::with_capacity(batch.len());
     for NewMessage { message } in batch {
-        if !insert_message(&mut tx, message).await? {
+        if !apps.contains(message.app_id.as_str()) {
+            results.push(Err(StoreError::NotFound("application")));
+            continue;
+        }
+        if !stored.contains(message.id.as_str()) {
             results.push(Err(StoreError::Conflict("message with this eventId")));
             continue;
         }
-        if !subscribers.contains_key(&message.app_id) {
-            let found = enabled_endpoints(&mut tx, &message.app_id).await?;
-            subscribers.insert(&message.app_id, found);
-        }
         let mut deliveries = 0;
-        for subscriber in &subscribers[&message.app_id] {
+        for subscriber in subscribers
+            .get(message.app_id.as_str())
+            .into_iter()
+            .flatten()
+        {
             if endpoint_wants(
                 subscriber.event_types.as_deref(),
                 subscriber.channels.as_deref(),
                 &message.event_type,
                 message.channels.as_deref(),
             ) {
-                queued.app_ids.push(message.app_id.as_str().to_owned());
-                queued.msg_ids.push(message.id.as_str().to_owned());
-                queued.endpoint_ids.push(subscriber.id.clone());
-                queued.due.push(message.created_at.as_millis());
+                queued.push(message, &subscriber.id);
                 deliveries += 1;
             }
         }
@@ -85,48 +136,69 @@ async fn insert_once(
     Ok(results)
 }
 
-/// Inserts the message; false if the application already has a message with its event id.
-async fn insert_message(tx: &mut PgConnection, message: &Message) -> Result<bool> {
-    // ON CONFLICT names the event-id key alone: any other violation is still an error. A
-    // concurrent insert of the same event id on another node waits for that node's commit.
-    let inserted = sqlx::query(
-        "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
-                               retention_days, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (app_id, event_id) DO NOTHING",
-    )
-    .bind(message.id.as_str())
-    .bind(message.app_id.as_str())
-    .bind(&message.event_type)
-    .bind(message.event_id.as_deref())
-    .bind(message.channels.as_deref())
-    .bind(crate::convert::payload_to_column(
-        message.payload.as_deref(),
-    ))
-    .bind(message.retention_days)
-    .bind(message.created_at.as_millis())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+/// Inserts the messages; returns the ids of those inserted, leaving out each one whose
+/// application already has a message with its event id.
+async fn insert_rows(tx: &mut PgConnection, messages: &[&Message]) -> Result<HashSet<String>> {
+    if messages.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let column = |f: fn(&Message) -> Option<String>| -> Vec<Option<String>> {
+        messages.iter().map(|m| f(m)).collect()
+    };
+    let ids: Vec<String> = sqlx::query_scalar(INSERT_MESSAGES)
+        .bind(column(|m| Some(m.id.as_str().to_owned())))
+        .bind(column(|m| Some(m.app_id.as_str().to_owned())))
+        .bind(column(|m| Some(m.event_type.clone())))
+        .bind(column(|m| m.event_id.clone()))
+        .bind(column(|m| {
+            m.channels
+                .as_ref()
+                .map(|c| serde_json::to_string(c).expect("a list of strings always serializes"))
+        }))
+        .bind(column(|m| {
+            Some(crate::convert::payload_to_column(m.payload.as_deref()).to_owned())
+        }))
+        .bind(
+            messages
+                .iter()
+                .map(|m| m.retention_days)
+                .collect::<Vec<i64>>(),
+        )
+        .bind(
+            messages
+                .iter()
+                .map(|m| m.created_at.as_millis())
+                .collect::<Vec<i64>>(),
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
 
-async fn enabled_endpoints(tx: &mut PgConnection, app: &AppId) -> Result<Vec<Subscriber>> {
+/// The enabled endpoints of `app_ids`, by application.
+async fn enabled_endpoints(
+    tx: &mut PgConnection,
+    app_ids: &[&str],
+) -> Result<HashMap<String, Vec<Subscriber>>> {
     let rows = sqlx::query(
-        "SELECT id, event_types, channels FROM endpoints WHERE app_id = $1 AND NOT disabled",
+        "SELECT app_id, id, event_types, channels FROM endpoints
+         WHERE app_id = ANY($1) AND NOT disabled",
     )
-    .bind(app.as_str())
+    .bind(app_ids)
     .fetch_all(&mut *tx)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Subscriber {
+    let mut by_app: HashMap<String, Vec<Subscriber>> = HashMap::new();
+    for row in &rows {
+        by_app
+            .entry(row.try_get("app_id")?)
+            .or_default()
+            .push(Subscriber {
                 id: row.try_get("id")?,
                 event_types: row.try_get("event_types")?,
                 channels: row.try_get("channels")?,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(by_app)
 }
 
 /// Queues every pending delivery of the batch in one statement, each due when its message was
@@ -158,15 +230,11 @@ pub(super) async fn insert_for_endpoint(
     endpoint: &EndpointId,
 ) -> Result<Inserted> {
     let mut tx = pool.begin().await?;
-    if !insert_message(&mut tx, message).await? {
+    if insert_rows(&mut tx, &[message]).await?.is_empty() {
         return Err(StoreError::Conflict("message with this eventId"));
     }
-    let queued = Queued {
-        app_ids: vec![message.app_id.as_str().to_owned()],
-        msg_ids: vec![message.id.as_str().to_owned()],
-        endpoint_ids: vec![endpoint.as_str().to_owned()],
-        due: vec![message.created_at.as_millis()],
-    };
+    let mut queued = Queued::default();
+    queued.push(message, endpoint.as_str());
     queue_deliveries(&mut tx, queued).await?;
     channel.notify(&mut tx).await?;
     tx.commit().await?;

@@ -2,8 +2,8 @@
 //!
 //! Every method is one short transaction on a pooled connection; nodes coordinate only through
 //! the database: row locks skipped by the claim (`FOR UPDATE SKIP LOCKED`), leases that run out
-//! when a node dies, unique keys for event ids, an advisory lock for migrations, and
-//! `LISTEN/NOTIFY` for wake-ups. Tables live in the connection's `current_schema()`; choose
+//! when a node dies, unique keys for event ids, advisory locks for migrations and for claims
+//! (which hold each endpoint to its cap over all nodes), and `LISTEN/NOTIFY` for wake-ups. Tables live in the connection's `current_schema()`; choose
 //! another schema with the URL, e.g. `?options[search_path]=hookd`.
 //!
 //! This file connects and routes each `Store` method to its module; the SQL lives in one
@@ -11,6 +11,7 @@
 
 mod app;
 mod attempt;
+mod claim;
 mod column;
 mod destination;
 mod endpoint;
@@ -281,9 +282,19 @@ impl Store for PostgresStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        per_endpoint: u32,
         skip: &[EndpointId],
     ) -> Result<Claim> {
-        queue::claim_due(&self.pool, &self.sealer, now, lease_until, limit, skip).await
+        queue::claim_due(
+            &self.pool,
+            &self.sealer,
+            now,
+            lease_until,
+            limit,
+            per_endpoint,
+            skip,
+        )
+        .await
     }
 
     async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {

@@ -1,18 +1,21 @@
 //! The delivery queue in PostgreSQL, shared by every node: claim due rows under a lease,
 //! record what happened, release.
 //!
-//! The claim is `UPDATE .. WHERE id IN (SELECT .. FOR UPDATE SKIP LOCKED)`: two nodes claiming
-//! at once pass over each other's rows instead of waiting, so no row is claimed twice and no
-//! claim queues behind another. A row stays pending (1) until claimed; a claim makes it
-//! sending (3) with a lease. A row whose lease ran out, because its node died, is claimed
-//! again as if pending. `next_attempt_at` keeps the due time while a row is leased, so a
-//! release is only a status change.
+//! A row stays pending (1) until claimed; a claim makes it sending (3) with a lease. A row
+//! whose lease ran out, because its node died, is claimed again as if pending.
+//! `next_attempt_at` keeps the due time while a row is leased, so a release is only a status
+//! change. Claims run one at a time across the cluster, so that each endpoint's live leases,
+//! counted over all nodes, stay within its cap (`claim.rs`); they pass over rows that other
+//! transactions hold (`FOR UPDATE SKIP LOCKED`) instead of waiting for them. Recording an
+//! outcome ends a lease and so may free room under a cap that other deliveries wait for: it
+//! wakes every node then, this one included.
 
 use hookd_core::{AppId, AttemptStatus, EndpointId, MessageId, Timestamp, TriggerType};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::attempt;
+use super::claim::Claimer;
 use super::column::{code, corrupt, map_from_json};
 use super::retry::retrying;
 use super::wakeup::Channel;
@@ -20,36 +23,17 @@ use crate::queue::Due;
 use crate::secrets::Secrets;
 use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer};
 
-/// Re-leases rows whose lease ran out before `$2`.
-const CLAIM_EXPIRED: &str = "
-    UPDATE deliveries d SET lease_until = $1
-    FROM (SELECT id FROM deliveries
-          WHERE status = 3 AND lease_until < $2 AND endpoint_id <> ALL($3)
-          ORDER BY lease_until LIMIT $4
-          FOR UPDATE SKIP LOCKED) picked
-    WHERE d.id = picked.id
-    RETURNING d.id";
-
-/// Leases pending rows due at `$2`, oldest first: a range scan of the partial index.
-const CLAIM_DUE: &str = "
-    UPDATE deliveries d SET status = 3, lease_until = $1
-    FROM (SELECT id FROM deliveries
-          WHERE status = 1 AND next_attempt_at <= $2 AND endpoint_id <> ALL($3)
-          ORDER BY next_attempt_at LIMIT $4
-          FOR UPDATE SKIP LOCKED) picked
-    WHERE d.id = picked.id
-    RETURNING d.id";
-
 pub(super) async fn claim_due(
     pool: &PgPool,
     sealer: &Sealer,
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
+    per_endpoint: u32,
     skip: &[EndpointId],
 ) -> Result<Claim> {
     let skip: Vec<&str> = skip.iter().map(EndpointId::as_str).collect();
-    retrying(|| claim_once(pool, sealer, now, lease_until, limit, &skip)).await
+    retrying(|| claim_once(pool, sealer, now, lease_until, limit, per_endpoint, &skip)).await
 }
 
 async fn claim_once(
@@ -58,30 +42,18 @@ async fn claim_once(
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
+    per_endpoint: u32,
     skip: &[&str],
 ) -> Result<Claim> {
     let mut tx = pool.begin().await?;
-    let mut claimed: Vec<i64> = Vec::new();
-    for sql in [CLAIM_EXPIRED, CLAIM_DUE] {
-        let room = i64::from(limit) - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
-        if room <= 0 {
-            break;
-        }
-        let ids: Vec<i64> = sqlx::query_scalar(sql)
-            .bind(lease_until.as_millis())
-            .bind(now.as_millis())
-            .bind(skip)
-            .bind(room)
-            .fetch_all(&mut *tx)
-            .await?;
-        claimed.extend(ids);
-    }
+    let mut claimer = Claimer::start(&mut tx, now, lease_until, per_endpoint, skip).await?;
+    let claimed = claimer.take(&mut tx, limit).await?;
     let due = if claimed.is_empty() {
         Vec::new()
     } else {
         read_due(&mut tx, sealer, now, &claimed).await?
     };
-    let next_due_at = next_due_at(&mut tx, skip).await?;
+    let next_due_at = claimer.next_due_at(&mut tx).await?;
     tx.commit().await?;
     Ok(Claim { due, next_due_at })
 }
@@ -159,20 +131,6 @@ fn due_delivery(row: &PgRow, sealer: &Sealer, now: Timestamp) -> Result<Due> {
     })))
 }
 
-/// The earliest due time among pending rows the caller could claim: skipped endpoints' rows
-/// are left out, or a busy endpoint's backlog would wake the worker at once, for nothing.
-async fn next_due_at(tx: &mut PgConnection, skip: &[&str]) -> Result<Option<Timestamp>> {
-    let next: Option<i64> = sqlx::query_scalar(
-        "SELECT next_attempt_at FROM deliveries
-         WHERE status = 1 AND endpoint_id <> ALL($1)
-         ORDER BY next_attempt_at LIMIT 1",
-    )
-    .bind(skip)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(next.map(Timestamp))
-}
-
 pub(super) async fn record_outcomes(
     pool: &PgPool,
     channel: &Channel,
@@ -200,20 +158,32 @@ async fn record_once(pool: &PgPool, channel: &Channel, outcomes: &[Outcome]) -> 
     let attempts: Vec<_> = outcomes.iter().map(|o| &o.attempt).collect();
     let mut tx = pool.begin().await?;
     attempt::insert_all(&mut tx, &attempts).await?;
-    // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged.
-    sqlx::query(
-        "UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_attempt_at,
-                                 lease_until = NULL, attempts_made = d.attempts_made + 1
-         FROM UNNEST($1::bigint[], $2::smallint[], $3::bigint[])
-              AS u(id, status, next_attempt_at)
-         WHERE d.id = u.id",
+    // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged. The
+    // check reads the rows as they were before the update: other deliveries of these endpoints,
+    // one index seek per endpoint.
+    let others_wait: bool = sqlx::query_scalar(
+        "WITH moved AS (
+             UPDATE deliveries d SET status = u.status, next_attempt_at = u.next_attempt_at,
+                                     lease_until = NULL, attempts_made = d.attempts_made + 1
+             FROM UNNEST($1::bigint[], $2::smallint[], $3::bigint[])
+                  AS u(id, status, next_attempt_at)
+             WHERE d.id = u.id
+             RETURNING d.endpoint_id)
+         SELECT EXISTS (
+             SELECT 1 FROM (SELECT DISTINCT endpoint_id FROM moved) m,
+             LATERAL (SELECT 1 FROM deliveries
+                      WHERE status = 1 AND endpoint_id = m.endpoint_id LIMIT 1) pending)",
     )
     .bind(ids)
     .bind(statuses)
     .bind(next_attempts)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    if retries {
+    if others_wait {
+        // The leases just ended may be the room under an endpoint's cap that its pending
+        // deliveries wait for, on any node: this one's dispatcher is woken too.
+        channel.notify_every_node(&mut tx).await?;
+    } else if retries {
         // Another node may be asleep until a later due time than these retries.
         channel.notify(&mut tx).await?;
     }

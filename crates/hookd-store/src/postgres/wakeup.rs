@@ -18,7 +18,7 @@ const MAX_CHANNEL: usize = 63;
 
 /// Where one store sends its wake-ups: the channel of its schema (two hookd installations in
 /// one database do not wake each other), marked with this store's own id so that its listener
-/// passes over what the store sent itself.
+/// passes over what the store sent itself, unless sent to every node.
 #[derive(Clone, Debug)]
 pub(super) struct Channel {
     name: String,
@@ -38,11 +38,21 @@ impl Channel {
         }
     }
 
-    /// Sends a wake-up when `tx` commits.
+    /// Wakes the other nodes when `tx` commits.
     pub(super) async fn notify(&self, tx: &mut PgConnection) -> Result<()> {
+        self.send(tx, &self.sender).await
+    }
+
+    /// Wakes every node, this one included, when `tx` commits: for work that this node's
+    /// worker may not know about either, such as room freed under an endpoint's cap.
+    pub(super) async fn notify_every_node(&self, tx: &mut PgConnection) -> Result<()> {
+        self.send(tx, "").await
+    }
+
+    async fn send(&self, tx: &mut PgConnection, payload: &str) -> Result<()> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(&self.name)
-            .bind(&self.sender)
+            .bind(payload)
             .execute(tx)
             .await?;
         Ok(())
@@ -60,8 +70,9 @@ impl Channel {
     }
 }
 
-/// Wake-ups from the other nodes sharing a PostgreSQL store: each `next` means deliveries may
-/// have become due there (new messages, retries, work given back by a node shutting down).
+/// Wake-ups from the nodes sharing a PostgreSQL store: each `next` means deliveries may have
+/// become due (new messages, retries, work given back by a node shutting down) or claimable
+/// (a recorded outcome freed room under an endpoint's cap, perhaps on this node).
 pub struct Wakeups {
     listener: PgListener,
     own: String,
@@ -74,9 +85,10 @@ impl std::fmt::Debug for Wakeups {
 }
 
 impl Wakeups {
-    /// Waits for the next wake-up from another node. A lost connection is reported as a wake-up
-    /// too, since those sent meanwhile are gone; the listener reconnects by itself. `Err` means
-    /// the database cannot be reached now: wait a little and call again.
+    /// Waits for the next wake-up from another node, or one sent to every node. A lost
+    /// connection is reported as a wake-up too, since those sent meanwhile are gone; the
+    /// listener reconnects by itself. `Err` means the database cannot be reached now: wait a
+    /// little and call again.
     pub async fn next(&mut self) -> Result<()> {
         loop {
             match self.listener.try_recv().await {

@@ -31,12 +31,10 @@ pub(super) enum Of<'a> {
     Message(&'a MessageId),
 }
 
-/// Logs a batch of attempts in one statement: the batch travels as one JSON array, so the
-/// cost does not grow by a statement (and a trip to sqlx's connection thread) per attempt.
-pub(super) async fn insert_many<'a>(
-    tx: &mut sqlx::SqliteConnection,
-    attempts: impl Iterator<Item = &'a Attempt>,
-) -> Result<()> {
+/// A batch of attempts as one JSON array, for the attempt insert in `queue::RECORD_OUTCOMES`:
+/// the batch travels as one value, so the cost does not grow by a statement (and a trip to
+/// sqlx's connection thread) per attempt.
+pub(super) fn rows<'a>(attempts: impl Iterator<Item = &'a Attempt>) -> String {
     let rows: Vec<serde_json::Value> = attempts
         .map(|a| {
             serde_json::json!([
@@ -55,20 +53,7 @@ pub(super) async fn insert_many<'a>(
             ])
         })
         .collect();
-    // An attempt that finishes after its application was deleted is not logged.
-    sqlx::query(
-        "INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
-                               response_status_code, response, response_duration_ms,
-                               trigger_type, failure_reason, created_at)
-         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
-                value->>7, value->>8, value->>9, value->>10, value->>11
-         FROM json_each(?)
-         WHERE EXISTS (SELECT 1 FROM applications WHERE id = value->>1)",
-    )
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(tx)
-    .await?;
-    Ok(())
+    serde_json::Value::Array(rows).to_string()
 }
 
 pub(super) async fn get(

@@ -20,6 +20,7 @@ mod queue;
 mod redeliver;
 mod retention;
 mod schema;
+mod script;
 mod token;
 
 use std::collections::BTreeMap;
@@ -239,8 +240,11 @@ impl Store for SqliteStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
+        _per_endpoint: u32,
         skip: &[EndpointId],
     ) -> Result<Claim> {
+        // One process: its lanes hold every endpoint to the cap, and a claim counting leases
+        // as well would only keep a lane from queueing the next delivery behind those in flight.
         queue::claim_due(&self.writer, &self.sealer, now, lease_until, limit, skip).await
     }
 

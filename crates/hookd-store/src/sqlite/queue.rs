@@ -7,36 +7,96 @@
 
 use hookd_core::{AppId, AttemptStatus, EndpointId, MessageId, Timestamp, TriggerType};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
 use super::attempt;
 use super::column::{corrupt, json_list, map_from_json};
+use super::script::run_once;
 use crate::queue::Due;
 use crate::secrets::Secrets;
-use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer};
+use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer, StoreError};
 
 // `LIMIT ?4 + 0`, not `LIMIT ?4`: SQLite re-prepares a statement whose LIMIT is a bare bound
 // parameter every time it runs (about 2 % of hookd's CPU under load); an expression it does not.
 
-/// Re-leases rows whose lease ran out before `?2`.
-const CLAIM_EXPIRED: &str = "
-    UPDATE deliveries SET lease_until = ?1
-    WHERE id IN (
-        SELECT id FROM deliveries
-        WHERE status = 3 AND lease_until < ?2
-          AND endpoint_id NOT IN (SELECT value FROM json_each(?3))
-        ORDER BY lease_until LIMIT ?4 + 0)
-    RETURNING id";
+/// A claim in one statement (one round trip): leases the rows chosen by `$due` (and first any
+/// whose lease ran out before `?2`), at most `?4`, until `?1`, and returns with each what the
+/// worker needs to send it. `?3` is the JSON list of endpoints to pass over. Followed by the
+/// earliest due time among the pending rows left that the caller could claim (skipped
+/// endpoints' rows left out, or a busy endpoint's backlog would wake the worker at once, for
+/// nothing); `$next` computes it.
+macro_rules! claim {
+    ($due:expr, $next:expr) => {
+        concat!(
+            "UPDATE deliveries SET status = 3, lease_until = ?1
+             WHERE id IN (
+                 SELECT id FROM (
+                     SELECT id FROM deliveries
+                     WHERE status = 3 AND lease_until < ?2
+                       AND endpoint_id NOT IN (SELECT value FROM json_each(?3))
+                     ORDER BY lease_until LIMIT ?4 + 0)
+                 UNION ALL
+                 SELECT id FROM (",
+            $due,
+            ")
+                 LIMIT ?4 + 0)
+             RETURNING id, app_id, msg_id, endpoint_id, attempts_made, trigger_type,
+                 next_attempt_at,
+                 (SELECT event_type FROM messages WHERE id = deliveries.msg_id) AS event_type,
+                 (SELECT payload FROM messages WHERE id = deliveries.msg_id) AS payload,
+                 (SELECT url FROM endpoints WHERE id = deliveries.endpoint_id) AS url,
+                 (SELECT secret FROM endpoints WHERE id = deliveries.endpoint_id) AS secret,
+                 (SELECT retired_secrets FROM endpoints WHERE id = deliveries.endpoint_id)
+                     AS retired_secrets,
+                 (SELECT headers FROM endpoints WHERE id = deliveries.endpoint_id) AS headers;",
+            $next
+        )
+    };
+}
 
-/// Leases pending rows due at `?2`, oldest first: a range scan of the partial index.
-const CLAIM_DUE: &str = "
-    UPDATE deliveries SET status = 3, lease_until = ?1
-    WHERE id IN (
-        SELECT id FROM deliveries
-        WHERE status = 1 AND next_attempt_at <= ?2
-          AND endpoint_id NOT IN (SELECT value FROM json_each(?3))
-        ORDER BY next_attempt_at LIMIT ?4 + 0)
-    RETURNING id";
+/// Pending rows due at `?2`, oldest first: a range scan of the partial index.
+const CLAIM: &str = claim!(
+    "SELECT id FROM deliveries WHERE status = 1 AND next_attempt_at <= ?2
+     ORDER BY next_attempt_at LIMIT ?4 + 0",
+    "SELECT MIN(next_attempt_at) AS next_due_at FROM deliveries WHERE status = 1"
+);
+
+/// The endpoints with pending rows, one index seek each (a loose index scan), so that the
+/// rows of skipped endpoints are jumped over, not read.
+macro_rules! busy_endpoints {
+    () => {
+        "WITH RECURSIVE busy(endpoint_id) AS (
+             SELECT MIN(endpoint_id) FROM deliveries WHERE status = 1
+             UNION ALL
+             SELECT (SELECT MIN(endpoint_id) FROM deliveries
+                     WHERE status = 1 AND endpoint_id > busy.endpoint_id)
+             FROM busy WHERE busy.endpoint_id IS NOT NULL),
+         open(endpoint_id) AS (
+             SELECT endpoint_id FROM busy
+             WHERE endpoint_id IS NOT NULL
+               AND endpoint_id NOT IN (SELECT value FROM json_each(?3))) "
+    };
+}
+
+/// Pending rows due at `?2` of the endpoints not skipped, oldest first: each open endpoint's
+/// oldest `?4` (gathered as JSON, SQLite's stand-in for a lateral join), merged.
+const CLAIM_SKIPPING: &str = claim!(
+    concat!(
+        busy_endpoints!(),
+        "SELECT picked.value ->> 1 AS id FROM open, json_each((
+             SELECT json_group_array(json_array(next_attempt_at, id)) FROM (
+                 SELECT next_attempt_at, id FROM deliveries
+                 WHERE status = 1 AND endpoint_id = open.endpoint_id AND next_attempt_at <= ?2
+                 ORDER BY next_attempt_at LIMIT ?4 + 0))) AS picked
+         ORDER BY picked.value ->> 0 LIMIT ?4 + 0"
+    ),
+    concat!(
+        busy_endpoints!(),
+        "SELECT MIN((SELECT MIN(next_attempt_at) FROM deliveries
+                     WHERE status = 1 AND endpoint_id = open.endpoint_id)) AS next_due_at
+         FROM open"
+    )
+);
 
 pub(super) async fn claim_due(
     writer: &SqlitePool,
@@ -46,59 +106,45 @@ pub(super) async fn claim_due(
     limit: u32,
     skip: &[EndpointId],
 ) -> Result<Claim> {
-    let skip = json_list(skip.iter().map(EndpointId::as_str));
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let mut claimed = Vec::new();
-    for sql in [CLAIM_EXPIRED, CLAIM_DUE] {
-        let room = i64::from(limit) - i64::try_from(claimed.len()).unwrap_or(i64::MAX);
-        if room <= 0 {
-            break;
-        }
-        let ids: Vec<i64> = sqlx::query_scalar(sql)
-            .bind(lease_until.as_millis())
-            .bind(now.as_millis())
-            .bind(&skip)
-            .bind(room)
-            .fetch_all(&mut *tx)
-            .await?;
-        claimed.extend(ids);
-    }
-    let due = if claimed.is_empty() {
-        Vec::new()
+    let sql = if skip.is_empty() {
+        CLAIM
     } else {
-        read_due(&mut tx, sealer, now, &claimed).await?
+        CLAIM_SKIPPING
     };
-    let next_due_at = next_due_at(&mut tx, &skip).await?;
-    tx.commit().await?;
-    Ok(Claim { due, next_due_at })
+    let rows = sqlx::query(sql)
+        .bind(lease_until.as_millis())
+        .bind(now.as_millis())
+        .bind(json_list(skip.iter().map(EndpointId::as_str)))
+        .bind(i64::from(limit))
+        .fetch_all(writer)
+        .await?;
+    let (last, claimed) = rows
+        .split_last()
+        .ok_or_else(|| StoreError::Corrupt("a claim returned no next due time".into()))?;
+    let next_due_at: Option<i64> = last.try_get("next_due_at")?;
+    let due = sendable(writer, sealer, now, claimed).await?;
+    Ok(Claim {
+        due,
+        next_due_at: next_due_at.map(Timestamp),
+    })
 }
 
-/// Reads what the worker needs for each claimed row, drops the rows whose message or
-/// endpoint is gone, and fails those whose payload was removed.
-async fn read_due(
-    tx: &mut SqliteConnection,
+/// What the worker needs for each claimed row, oldest due first; drops the rows whose message
+/// or endpoint is gone, and fails those whose payload was removed.
+async fn sendable(
+    writer: &SqlitePool,
     sealer: &Sealer,
     now: Timestamp,
-    claimed: &[i64],
+    claimed: &[SqliteRow],
 ) -> Result<Vec<DueDelivery>> {
-    let claimed = json_list(claimed.iter().copied());
-    let rows = sqlx::query(
-        "SELECT d.id, d.app_id, d.msg_id, d.endpoint_id, d.attempts_made, d.trigger_type,
-                m.event_type, m.payload, e.url, e.secret, e.retired_secrets, e.headers
-         FROM deliveries d
-         LEFT JOIN messages m ON m.id = d.msg_id
-         LEFT JOIN endpoints e ON e.id = d.endpoint_id
-         WHERE d.id IN (SELECT value FROM json_each(?))
-         ORDER BY d.next_attempt_at, d.id",
-    )
-    .bind(&claimed)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut due = Vec::with_capacity(rows.len());
+    let mut due = Vec::with_capacity(claimed.len());
     let (mut orphans, mut unsendable) = (Vec::new(), Vec::new());
-    for row in &rows {
+    for row in claimed {
         match due_delivery(row, sealer, now)? {
-            Due::Send(delivery) => due.push(*delivery),
+            Due::Send(delivery) => {
+                let at: i64 = row.try_get("next_attempt_at")?;
+                due.push((at, *delivery));
+            }
             Due::Orphan => orphans.push(row.try_get::<i64, _>("id")?),
             Due::PayloadRemoved => unsendable.push(row.try_get::<i64, _>("id")?),
         }
@@ -107,11 +153,12 @@ async fn read_due(
         if !ids.is_empty() {
             sqlx::query(sql)
                 .bind(json_list(ids))
-                .execute(&mut *tx)
+                .execute(writer)
                 .await?;
         }
     }
-    Ok(due)
+    due.sort_by_key(|(at, delivery)| (*at, delivery.id));
+    Ok(due.into_iter().map(|(_, delivery)| delivery).collect())
 }
 
 const DROP_ROWS: &str = "DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))";
@@ -151,21 +198,25 @@ fn due_delivery(row: &SqliteRow, sealer: &Sealer, now: Timestamp) -> Result<Due>
     })))
 }
 
-/// The earliest due time among pending rows the caller could claim: skipped endpoints' rows
-/// are left out, or a busy endpoint's backlog would wake the worker at once, for nothing.
-async fn next_due_at(tx: &mut SqliteConnection, skip: &str) -> Result<Option<Timestamp>> {
-    let next: Option<i64> = sqlx::query_scalar(
-        "SELECT next_attempt_at FROM deliveries
-         WHERE status = 1 AND endpoint_id NOT IN (SELECT value FROM json_each(?))
-         ORDER BY next_attempt_at LIMIT 1",
-    )
-    .bind(skip)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(next.map(Timestamp))
-}
+/// Logs the attempts (`?1`, made by `attempt::rows`), then moves the deliveries on (`?2`:
+/// `[id, status, next_attempt_at]` each), in one round trip whatever the batch's size. An
+/// attempt that finishes after its application was deleted is not logged; a delivery row
+/// deleted meanwhile (its endpoint went) updates nothing.
+const RECORD_OUTCOMES: &str = "
+    BEGIN IMMEDIATE;
+    INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
+                          response_status_code, response, response_duration_ms,
+                          trigger_type, failure_reason, created_at)
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
+           value->>7, value->>8, value->>9, value->>10, value->>11
+    FROM json_each(?1)
+    WHERE EXISTS (SELECT 1 FROM applications WHERE id = value->>1);
+    UPDATE deliveries SET status = moved.value->>1, next_attempt_at = moved.value->>2,
+                          lease_until = NULL, attempts_made = attempts_made + 1
+    FROM json_each(?2) AS moved
+    WHERE deliveries.id = moved.value->>0;
+    COMMIT";
 
-/// Two statements for the whole batch, whatever its size: the attempts, then the deliveries.
 pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -> Result<()> {
     let moves: Vec<serde_json::Value> = outcomes
         .iter()
@@ -178,19 +229,10 @@ pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -
             serde_json::json!([outcome.delivery.0, status.code(), next_attempt_at])
         })
         .collect();
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    attempt::insert_many(&mut tx, outcomes.iter().map(|o| &o.attempt)).await?;
-    // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged.
-    sqlx::query(
-        "UPDATE deliveries SET status = moved.value->>1, next_attempt_at = moved.value->>2,
-                               lease_until = NULL, attempts_made = attempts_made + 1
-         FROM json_each(?) AS moved
-         WHERE deliveries.id = moved.value->>0",
-    )
-    .bind(serde_json::Value::Array(moves).to_string())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let query = sqlx::query(RECORD_OUTCOMES)
+        .bind(attempt::rows(outcomes.iter().map(|o| &o.attempt)))
+        .bind(serde_json::Value::Array(moves).to_string());
+    run_once(writer, query).await?;
     Ok(())
 }
 

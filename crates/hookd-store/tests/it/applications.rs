@@ -9,7 +9,9 @@ use hookd_store::{
 };
 
 use crate::each_store;
-use crate::fixtures::{T0, app, at, attempt, endpoint, message, new_app, new_endpoint, send};
+use crate::fixtures::{
+    T0, UNCAPPED, app, at, attempt, endpoint, message, new_app, new_endpoint, send,
+};
 
 #[tokio::test]
 async fn an_application_is_found_by_id_and_by_uid() {
@@ -138,7 +140,10 @@ async fn deleting_an_application_removes_everything_it_owns() {
             store.insert_token(&token).await.unwrap();
         }
         // Each app gets one attempt in the log and keeps one queued delivery.
-        let claim = store.claim_due(T0, at(30_000), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(T0, at(30_000), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         let (first, second): (Vec<_>, Vec<_>) =
             claim.due.iter().partition(|d| d.app_id == doomed.id);
         let outcomes = [first[0], second[0]].map(|due| Outcome {
@@ -169,7 +174,10 @@ async fn deleting_an_application_removes_everything_it_owns() {
         assert!(messages.items.is_empty());
         assert_eq!(store.find_token(&format!("hash-{id}")).await.unwrap(), None);
         assert_eq!(attempt_count(store, &doomed.id, &endpoints[0].id).await, 0);
-        let claim = store.claim_due(at(1), at(30_000), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(at(1), at(30_000), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert_eq!(claim.due.len(), 1, "only the kept app's delivery is left");
         assert_eq!(claim.due[0].app_id, kept.id);
 

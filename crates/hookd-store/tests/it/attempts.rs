@@ -4,13 +4,15 @@ use hookd_core::{AppId, Attempt, AttemptStatus, Endpoint, EndpointId, Message, M
 use hookd_store::{AttemptFilter, NextStep, Outcome, PageQuery, Store};
 
 use crate::each_store;
-use crate::fixtures::{T0, at, attempt, endpoint, message, new_app, new_endpoint, send, strings};
+use crate::fixtures::{
+    T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, send, strings,
+};
 
 /// Claims everything due and records one attempt per delivery, answered with the codes given
 /// in claim order (oldest message first); a 2xx is a success, anything else a failure.
 async fn attempt_all(store: &dyn Store, codes: &[i16]) -> Vec<Attempt> {
     let due = store
-        .claim_due(at(1_000), at(31_000), 100, &[])
+        .claim_due(at(1_000), at(31_000), 100, UNCAPPED, &[])
         .await
         .unwrap()
         .due;
@@ -248,7 +250,7 @@ async fn free_text_holding_a_nul_character_is_stored_with_a_replacement_characte
         .await;
         send(store, &[message(&app.id, "a")]).await;
         let due = store
-            .claim_due(T0, at(30_000), 1, &[])
+            .claim_due(T0, at(30_000), 1, UNCAPPED, &[])
             .await
             .unwrap()
             .due

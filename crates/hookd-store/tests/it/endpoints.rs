@@ -6,7 +6,9 @@ use hookd_core::{AttemptStatus, Endpoint, EndpointId};
 use hookd_store::{AttemptFilter, NextStep, Outcome, PageQuery, StoreError};
 
 use crate::each_store;
-use crate::fixtures::{T0, at, attempt, endpoint, message, new_app, new_endpoint, send, strings};
+use crate::fixtures::{
+    T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, send, strings,
+};
 
 #[tokio::test]
 async fn an_endpoint_is_found_by_id_or_uid_only_within_its_application() {
@@ -132,7 +134,10 @@ async fn deleting_an_endpoint_drops_its_queue_but_keeps_its_attempts() {
         let doomed = new_endpoint(store, endpoint(&app.id)).await;
         let kept = new_endpoint(store, endpoint(&app.id)).await;
         send(store, &[message(&app.id, "a")]).await;
-        let claim = store.claim_due(T0, at(30_000), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(T0, at(30_000), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         let outcomes: Vec<Outcome> = claim
             .due
             .iter()
@@ -154,7 +159,7 @@ async fn deleting_an_endpoint_drops_its_queue_but_keeps_its_attempts() {
             None
         );
         let retried = store
-            .claim_due(at(5_000), at(35_000), 10, &[])
+            .claim_due(at(5_000), at(35_000), 10, UNCAPPED, &[])
             .await
             .unwrap();
         let endpoints: Vec<_> = retried.due.iter().map(|d| &d.endpoint_id).collect();

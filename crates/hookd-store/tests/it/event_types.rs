@@ -5,7 +5,7 @@ use hookd_core::EventType;
 use hookd_store::{EventTypeFilter, Ordering, PageQuery, StoreError};
 
 use crate::each_store;
-use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, strings};
+use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, strings};
 
 fn event_type(name: &str) -> EventType {
     EventType {
@@ -164,7 +164,7 @@ async fn a_message_for_one_endpoint_is_queued_for_it_alone_whatever_its_filters(
             .unwrap();
         assert_eq!(stored, Some(example.clone()));
         let due = store
-            .claim_due(at(1), at(60_000), 10, &[])
+            .claim_due(at(1), at(60_000), 10, UNCAPPED, &[])
             .await
             .unwrap()
             .due;

@@ -12,6 +12,9 @@ use hookd_store::{DueDelivery, Inserted, NewMessage, Sealer, SecretKey, Store};
 /// The time every fixture is created at; tests move the clock by hand from here.
 pub const T0: Timestamp = Timestamp(1_700_000_000_000);
 
+/// A per-endpoint cap no test reaches, for claims that are not about the cap.
+pub const UNCAPPED: u32 = u32::MAX;
+
 /// `ms` milliseconds after `T0`.
 pub fn at(ms: i64) -> Timestamp {
     Timestamp(T0.0 + ms)

@@ -5,6 +5,7 @@
 
 mod applications;
 mod attempts;
+mod endpoint_cap;
 mod endpoints;
 mod event_types;
 mod fixtures;

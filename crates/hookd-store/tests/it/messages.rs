@@ -4,7 +4,7 @@ use hookd_core::{Endpoint, Message};
 use hookd_store::{MessageFilter, NewMessage, PageQuery, Store, StoreError};
 
 use crate::each_store;
-use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, send, strings};
+use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, send, strings};
 
 fn with_event_id(msg: Message, event_id: &str) -> Message {
     Message {
@@ -180,7 +180,10 @@ async fn a_message_fans_out_to_the_enabled_endpoints_whose_filters_match() {
 
         assert_eq!(inserted[0].msg_id, msg.id);
         assert_eq!(inserted[0].deliveries, 3);
-        let claim = store.claim_due(T0, at(30_000), 100, &[]).await.unwrap();
+        let claim = store
+            .claim_due(T0, at(30_000), 100, UNCAPPED, &[])
+            .await
+            .unwrap();
         let mut reached: Vec<_> = claim.due.iter().map(|d| d.endpoint_id.clone()).collect();
         reached.sort();
         assert_eq!(reached, [everything.id, orders.id, eu.id]);
@@ -210,7 +213,7 @@ async fn a_message_with_no_matching_endpoint_is_stored_without_deliveries() {
         );
         assert!(
             store
-                .claim_due(T0, at(1), 10, &[])
+                .claim_due(T0, at(1), 10, UNCAPPED, &[])
                 .await
                 .unwrap()
                 .due
@@ -256,8 +259,53 @@ async fn an_event_id_conflict_in_the_middle_of_a_batch_leaves_the_others_committ
             listed(store, &app.id, MessageFilter::default()).await,
             ["f", "d", "b", "a"]
         );
-        let claim = store.claim_due(T0, at(30_000), 100, &[]).await.unwrap();
+        let claim = store
+            .claim_due(T0, at(30_000), 100, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert_eq!(claim.due.len(), 4, "only the accepted messages were queued");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_message_whose_application_was_deleted_fails_alone() {
+    each_store(async |store| {
+        let kept = new_app(store).await;
+        let gone = new_app(store).await;
+        new_endpoint(store, endpoint(&kept.id)).await;
+        new_endpoint(store, endpoint(&gone.id)).await;
+        assert!(store.delete_application(&gone.id).await.unwrap());
+
+        let new: Vec<_> = [
+            message(&kept.id, "a"),
+            message(&gone.id, "b"),
+            message(&kept.id, "c"),
+        ]
+        .into_iter()
+        .map(|message| NewMessage { message })
+        .collect();
+        let results = store.insert_messages(&new).await.unwrap();
+
+        let err = results[1].as_ref().unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotFound("application")),
+            "{err:?}"
+        );
+        let fanned: Vec<u32> = [&results[0], &results[2]]
+            .iter()
+            .map(|r| r.as_ref().unwrap().deliveries)
+            .collect();
+        assert_eq!(fanned, [1, 1]);
+        assert_eq!(
+            listed(store, &kept.id, MessageFilter::default()).await,
+            ["c", "a"]
+        );
+        let claim = store
+            .claim_due(T0, at(30_000), 100, UNCAPPED, &[])
+            .await
+            .unwrap();
+        assert_eq!(claim.due.len(), 2, "only the live application's messages");
     })
     .await;
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hookd_store::{PostgresOptions, PostgresStore, Sharing, Store, StoreError};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, sealer, send};
+use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, sealer, send};
 
 /// An empty schema of its own in the database `HOOKD_TEST_POSTGRES_URL` names.
 pub struct Scratch {
@@ -88,7 +88,10 @@ async fn nodes_claiming_at_once_never_claim_a_delivery_twice() {
         claims.push(tokio::spawn(async move {
             let mut ids = Vec::new();
             loop {
-                let claim = node.claim_due(T0, at(30_000), 7, &[]).await.unwrap();
+                let claim = node
+                    .claim_due(T0, at(30_000), 7, UNCAPPED, &[])
+                    .await
+                    .unwrap();
                 if claim.due.is_empty() {
                     return ids;
                 }
@@ -164,7 +167,10 @@ async fn a_node_is_woken_by_work_other_nodes_queue_but_not_by_its_own() {
         .expect("woken by the other node's message")
         .unwrap();
 
-    let claimed = other.claim_due(T0, at(30_000), 10, &[]).await.unwrap();
+    let claimed = other
+        .claim_due(T0, at(30_000), 10, UNCAPPED, &[])
+        .await
+        .unwrap();
     assert_eq!(claimed.due.len(), 2);
     other.release(&[claimed.due[0].id]).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), wakeups.next())
@@ -213,7 +219,10 @@ async fn an_event_id_sent_to_two_nodes_at_once_is_accepted_once() {
     }
 
     assert_eq!(accepted, 20, "one message per event id");
-    let claim = nodes[0].claim_due(T0, at(30_000), 100, &[]).await.unwrap();
+    let claim = nodes[0]
+        .claim_due(T0, at(30_000), 100, UNCAPPED, &[])
+        .await
+        .unwrap();
     assert_eq!(claim.due.len(), 20, "one delivery per accepted message");
     for node in nodes {
         node.close().await;

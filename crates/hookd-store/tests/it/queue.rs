@@ -6,13 +6,13 @@ use hookd_core::{AttemptStatus, Endpoint, Message, TriggerType};
 use hookd_store::{Claim, DueDelivery, NextStep, Outcome, Store};
 
 use crate::each_store;
-use crate::fixtures::{T0, at, attempt, endpoint, message, new_app, new_endpoint, send};
+use crate::fixtures::{T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, send};
 
 const LEASE: i64 = 30_000;
 
 async fn claim(store: &dyn Store, now: i64, limit: u32) -> Claim {
     store
-        .claim_due(at(now), at(now + LEASE), limit, &[])
+        .claim_due(at(now), at(now + LEASE), limit, UNCAPPED, &[])
         .await
         .unwrap()
 }
@@ -90,7 +90,10 @@ async fn a_claim_passes_over_the_endpoints_it_is_told_to_skip() {
         send(store, &[message(&app.id, "a")]).await;
 
         let skip = [busy.id.clone()];
-        let claimed = store.claim_due(T0, at(LEASE), 10, &skip).await.unwrap();
+        let claimed = store
+            .claim_due(T0, at(LEASE), 10, UNCAPPED, &skip)
+            .await
+            .unwrap();
         let endpoints: Vec<_> = claimed.due.iter().map(|d| &d.endpoint_id).collect();
         assert_eq!(endpoints, [&free.id]);
         assert_eq!(
@@ -106,16 +109,75 @@ async fn a_claim_passes_over_the_endpoints_it_is_told_to_skip() {
 }
 
 #[tokio::test]
+async fn a_skipping_claim_takes_the_open_endpoints_oldest_first_and_looks_past_the_busy_one() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let mut endpoints = Vec::new();
+        for _ in 0..3 {
+            let mut ep = endpoint(&app.id);
+            ep.event_types = Some(vec![format!("to-{}", endpoints.len())]);
+            endpoints.push(new_endpoint(store, ep).await);
+        }
+        // (endpoint, due): the busy endpoint (0) has the oldest rows and a big backlog.
+        let plan: Vec<(usize, i64)> = (0..50)
+            .map(|t| (0, t))
+            .chain([(1, 60), (2, 55), (1, 70), (2, 500), (1, 900)])
+            .collect();
+        for (to, t) in &plan {
+            let mut m = message(&app.id, &format!("to-{to}"));
+            m.created_at = at(*t);
+            send(store, &[m]).await;
+        }
+
+        let skip = [endpoints[0].id.clone()];
+        let claimed = store
+            .claim_due(at(100), at(100 + LEASE), 10, UNCAPPED, &skip)
+            .await
+            .unwrap();
+        let got: Vec<(&str, usize)> = claimed
+            .due
+            .iter()
+            .map(|d| {
+                let to = endpoints
+                    .iter()
+                    .position(|e| e.id == d.endpoint_id)
+                    .unwrap();
+                (d.event_type.as_str(), to)
+            })
+            .collect();
+        assert_eq!(got, [("to-2", 2), ("to-1", 1), ("to-1", 1)], "oldest first");
+        assert_eq!(
+            claimed.next_due_at,
+            Some(at(500)),
+            "the earliest open row not due yet; the busy endpoint's are left out"
+        );
+
+        let limited = store
+            .claim_due(at(1000), at(1000 + LEASE), 1, UNCAPPED, &skip)
+            .await
+            .unwrap();
+        assert_eq!(limited.due.len(), 1);
+        assert_eq!(limited.next_due_at, Some(at(900)));
+        let rest = claim(store, 1000, 100).await;
+        assert_eq!(rest.due.len(), 51, "the busy backlog and the last open row");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out() {
     each_store(async |store| {
         let m = queued_at(store, &[0]).await;
-        let first = store.claim_due(T0, at(100), 10, &[]).await.unwrap();
+        let first = store
+            .claim_due(T0, at(100), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert_eq!(msg_ids(&first), ids_of(&[&m[0]]));
         assert_eq!(first.next_due_at, None);
 
         assert!(
             store
-                .claim_due(at(50), at(150), 10, &[])
+                .claim_due(at(50), at(150), 10, UNCAPPED, &[])
                 .await
                 .unwrap()
                 .due
@@ -123,13 +185,16 @@ async fn a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out() {
         );
         assert!(
             store
-                .claim_due(at(100), at(200), 10, &[])
+                .claim_due(at(100), at(200), 10, UNCAPPED, &[])
                 .await
                 .unwrap()
                 .due
                 .is_empty()
         );
-        let again = store.claim_due(at(101), at(201), 10, &[]).await.unwrap();
+        let again = store
+            .claim_due(at(101), at(201), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
 
         assert_eq!(
             again.due.len(),
@@ -140,7 +205,7 @@ async fn a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out() {
         assert_eq!(again.due[0].attempts_made, 0);
         assert!(
             store
-                .claim_due(at(150), at(250), 10, &[])
+                .claim_due(at(150), at(250), 10, UNCAPPED, &[])
                 .await
                 .unwrap()
                 .due

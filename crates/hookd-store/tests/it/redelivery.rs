@@ -7,7 +7,7 @@ use hookd_store::{
 };
 
 use crate::each_store;
-use crate::fixtures::{T0, at, attempt, endpoint, message, new_app, new_endpoint, send};
+use crate::fixtures::{T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, send};
 
 /// An application with one endpoint and one message created at `T0 + created`.
 async fn one_delivery(store: &dyn Store, created: i64) -> (AppId, Endpoint, Message) {
@@ -24,7 +24,7 @@ async fn one_delivery(store: &dyn Store, created: i64) -> (AppId, Endpoint, Mess
 /// Claims everything due at `now` and records each as ending with `next`.
 async fn attempt_all(store: &dyn Store, now: i64, status: AttemptStatus, next: NextStep) -> usize {
     let claim = store
-        .claim_due(at(now), at(now + 30_000), 100, &[])
+        .claim_due(at(now), at(now + 30_000), 100, UNCAPPED, &[])
         .await
         .unwrap();
     let outcomes: Vec<Outcome> = claim
@@ -59,7 +59,10 @@ async fn a_resend_queues_a_manual_delivery_even_after_success() {
             .unwrap();
 
         assert_eq!(resent, Resend::Queued);
-        let claim = store.claim_due(at(10), at(100), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(at(10), at(100), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert_eq!(claim.due.len(), 1);
         assert_eq!(claim.due[0].trigger, TriggerType::Manual);
         assert_eq!(claim.due[0].msg_id, msg.id);
@@ -82,7 +85,10 @@ async fn a_resend_of_an_unknown_message_or_endpoint_or_removed_payload_queues_no
         assert_eq!(no_endpoint.unwrap(), Resend::NotFound);
         assert_eq!(no_message.unwrap(), Resend::NotFound);
         assert_eq!(no_payload.unwrap(), Resend::PayloadRemoved);
-        let claim = store.claim_due(at(10), at(100), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(at(10), at(100), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert!(
             claim.due.is_empty(),
             "the pending delivery failed with its payload"
@@ -111,7 +117,10 @@ async fn recover_sends_again_only_what_failed_for_good_in_the_window() {
             .unwrap();
 
         assert_eq!(recovered, 1);
-        let claim = store.claim_due(at(600), at(700), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(at(600), at(700), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert_eq!(claim.due.len(), 1);
         assert_eq!(claim.due[0].msg_id, late.id);
         assert_eq!(claim.due[0].trigger, TriggerType::Manual);
@@ -120,7 +129,10 @@ async fn recover_sends_again_only_what_failed_for_good_in_the_window() {
             .await
             .unwrap();
         assert_eq!(recovered_early, 1, "the early one, inside [0, 1)");
-        let claim = store.claim_due(at(700), at(800), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(at(700), at(800), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         assert_eq!(claim.due[0].msg_id, early.id);
     })
     .await;
@@ -211,7 +223,10 @@ async fn stats_count_each_message_once_within_the_time_range() {
 async fn expunging_removes_a_payload_or_an_attempts_response() {
     each_store(async |store| {
         let (app, _, msg) = one_delivery(store, 0).await;
-        let claim = store.claim_due(T0, at(100), 10, &[]).await.unwrap();
+        let claim = store
+            .claim_due(T0, at(100), 10, UNCAPPED, &[])
+            .await
+            .unwrap();
         let mut logged = attempt(&claim.due[0], AttemptStatus::Success, 200);
         logged.response = "secret response".to_owned();
         let outcome = Outcome {

@@ -5,7 +5,7 @@ use hookd_core::{AttemptStatus, Message};
 use hookd_store::{AttemptFilter, NextStep, Outcome, PageQuery, Pruned, Sharing, Store};
 
 use crate::each_store;
-use crate::fixtures::{at, attempt, endpoint, message, new_app, new_endpoint, send};
+use crate::fixtures::{UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, send};
 
 const DAY: i64 = 86_400_000;
 
@@ -18,7 +18,7 @@ fn kept_for(mut msg: Message, days: i64, created: i64) -> Message {
 /// Claims every due delivery and records an attempt for each, ending as `next` says.
 async fn attempt_all(store: &dyn Store, now: i64, next: NextStep) {
     let due = store
-        .claim_due(at(now), at(now + 60_000), 100, &[])
+        .claim_due(at(now), at(now + 60_000), 100, UNCAPPED, &[])
         .await
         .unwrap()
         .due;
@@ -60,7 +60,7 @@ async fn payloads_past_their_retention_are_removed_in_batches_and_their_pending_
             assert_eq!(stored.payload.is_some(), payload_kept, "{}", msg.id);
         }
         let due = store
-            .claim_due(at(7 * DAY), at(8 * DAY), 10, &[])
+            .claim_due(at(7 * DAY), at(8 * DAY), 10, UNCAPPED, &[])
             .await
             .unwrap()
             .due;
@@ -151,7 +151,7 @@ async fn pruning_keeps_an_old_message_whose_delivery_is_still_queued() {
                 .is_some()
         );
         let due = store
-            .claim_due(at(40 * DAY), at(41 * DAY), 10, &[])
+            .claim_due(at(40 * DAY), at(41 * DAY), 10, UNCAPPED, &[])
             .await
             .unwrap();
         assert_eq!(due.due.len(), 1, "its retry still falls due");

@@ -8,13 +8,13 @@ use hookd_store::{Sealer, SecretKey, SqliteStore, Store, StoreError};
 use sqlx::{Connection, SqliteConnection};
 
 use crate::each_store;
-use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, sealer, send};
+use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, sealer, send};
 
 const NEW_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 async fn due_secrets(store: &dyn Store, now: i64) -> Vec<String> {
     let mut claim = store
-        .claim_due(at(now), at(now + 30_000), 1, &[])
+        .claim_due(at(now), at(now + 30_000), 1, UNCAPPED, &[])
         .await
         .unwrap();
     let due = claim.due.remove(0);

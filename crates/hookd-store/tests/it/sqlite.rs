@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hookd_store::{NewMessage, SqliteStore, Store};
 
-use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint, sealer, send};
+use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, sealer, send};
 
 #[tokio::test]
 async fn a_reopened_store_keeps_its_data_and_its_queue() {
@@ -38,7 +38,10 @@ async fn a_reopened_store_keeps_its_data_and_its_queue() {
             .unwrap(),
         Some(msg.clone())
     );
-    let claim = reopened.claim_due(T0, at(30_000), 10, &[]).await.unwrap();
+    let claim = reopened
+        .claim_due(T0, at(30_000), 10, UNCAPPED, &[])
+        .await
+        .unwrap();
     assert_eq!(claim.due.len(), 1);
     assert_eq!(claim.due[0].msg_id, msg.id);
 }
@@ -53,7 +56,7 @@ async fn leases_left_by_a_crashed_process_are_given_back_by_release_all() {
     send(&store, &[message(&app.id, "a")]).await;
     assert_eq!(
         store
-            .claim_due(T0, at(1_000_000), 10, &[])
+            .claim_due(T0, at(1_000_000), 10, UNCAPPED, &[])
             .await
             .unwrap()
             .due
@@ -65,7 +68,7 @@ async fn leases_left_by_a_crashed_process_are_given_back_by_release_all() {
     let restarted = SqliteStore::open(&path, sealer()).await.unwrap();
     assert!(
         restarted
-            .claim_due(at(1), at(30_000), 10, &[])
+            .claim_due(at(1), at(30_000), 10, UNCAPPED, &[])
             .await
             .unwrap()
             .due
@@ -75,7 +78,7 @@ async fn leases_left_by_a_crashed_process_are_given_back_by_release_all() {
 
     assert_eq!(
         restarted
-            .claim_due(at(1), at(30_000), 10, &[])
+            .claim_due(at(1), at(30_000), 10, UNCAPPED, &[])
             .await
             .unwrap()
             .due
@@ -112,7 +115,7 @@ async fn concurrent_writers_and_readers_never_see_a_busy_database() {
                     .unwrap();
                 store.get_application(app.as_str()).await.unwrap().unwrap();
                 claimed += store
-                    .claim_due(T0, at(30_000), 5, &[])
+                    .claim_due(T0, at(30_000), 5, UNCAPPED, &[])
                     .await
                     .unwrap()
                     .due
@@ -126,7 +129,7 @@ async fn concurrent_writers_and_readers_never_see_a_busy_database() {
         claimed += task.await.unwrap();
     }
     claimed += store
-        .claim_due(T0, at(30_000), 1_000, &[])
+        .claim_due(T0, at(30_000), 1_000, UNCAPPED, &[])
         .await
         .unwrap()
         .due

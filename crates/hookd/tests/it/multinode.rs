@@ -1,6 +1,7 @@
 //! Many nodes, one PostgreSQL database: three `hookd serve` processes share a stream of events;
 //! one is SIGKILLed mid-stream. Every event the cluster accepted is delivered, and the only
-//! duplicates are deliveries the killed node had made but not yet recorded. Runs when
+//! duplicates are deliveries the killed node had made but not yet recorded. And three nodes
+//! never send one endpoint more requests at once than `max_in_flight_per_endpoint`. Runs when
 //! `HOOKD_TEST_POSTGRES_URL` is set.
 
 use std::hash::{BuildHasher, RandomState};
@@ -8,6 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method};
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
@@ -216,6 +221,134 @@ async fn three_nodes_deliver_every_accepted_event_when_one_is_killed_mid_stream(
         delivered_before_kill.len(),
         duplicates.len()
     );
+    drop(nodes);
+    scratch.remove().await;
+}
+
+/// A receiver that takes 200 ms over each delivery and keeps the most it had in flight at once.
+#[derive(Clone, Default)]
+struct SlowReceiver {
+    delivered: Counter,
+    in_flight: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+}
+
+impl SlowReceiver {
+    async fn start() -> (SlowReceiver, String) {
+        let receiver = SlowReceiver::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let app = Router::new().fallback(slowly).with_state(receiver.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (receiver, url)
+    }
+}
+
+async fn slowly(
+    State(receiver): State<SlowReceiver>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    _body: Bytes,
+) -> String {
+    if method == Method::GET {
+        return query
+            .as_deref()
+            .and_then(hookd_receiver::challenge_from_query)
+            .unwrap_or_default();
+    }
+    let now = receiver.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    receiver.most.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    receiver.in_flight.fetch_sub(1, Ordering::SeqCst);
+    if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+        let delivered = &receiver.delivered;
+        *delivered
+            .seen
+            .lock()
+            .unwrap()
+            .entry(id.to_owned())
+            .or_default() += 1;
+        delivered.changed.notify_waiters();
+    }
+    String::new()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_never_send_one_endpoint_more_than_its_cap_at_once() {
+    let Some(scratch) = Scratch::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("HOOKD_DATABASE", scratch.url.as_str()),
+        ("HOOKD_SECRET_KEY", TEST_SECRET_KEY),
+        ("HOOKD_DATABASE_POOL_SIZE", "4"),
+        ("HOOKD_MAX_IN_FLIGHT_PER_ENDPOINT", "2"),
+    ];
+    let out = hookd()
+        .args(["token", "create"])
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let nodes: Vec<Hookd> = (0..3)
+        .map(|_| Hookd::start_with(dir.path(), &env))
+        .collect();
+    let (receiver, receiver_url) = SlowReceiver::start().await;
+    let http = reqwest::Client::new();
+    let apps = format!("{}/app", nodes[0].base);
+    let app = post(&http, &apps, &token, json!({ "name": "capped" }))
+        .await
+        .unwrap();
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let url = format!("{}/app/{app_id}/endpoint", nodes[1].base);
+    post(&http, &url, &token, json!({ "url": receiver_url }))
+        .await
+        .unwrap();
+
+    // Every node takes some of the events and so has deliveries of its own to claim.
+    let started = tokio::time::Instant::now();
+    let sends: Vec<_> = (0..40)
+        .map(|n| {
+            let url = format!("{}/app/{app_id}/msg", nodes[n % nodes.len()].base);
+            let (http, token) = (http.clone(), token.clone());
+            tokio::spawn(async move {
+                let body = json!({ "eventType": "tick", "payload": { "n": n } });
+                let msg = post(&http, &url, &token, body).await.unwrap();
+                msg["id"].as_str().unwrap().to_owned()
+            })
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    for send in sends {
+        accepted.push(send.await.unwrap());
+    }
+
+    if let Err(missing) = receiver
+        .delivered
+        .wait_for_all(&accepted, Duration::from_secs(60))
+        .await
+    {
+        panic!("{} of 40 events were not delivered", missing.len());
+    }
+    let most = receiver.most.load(Ordering::SeqCst);
+    println!(
+        "40 events delivered by 3 nodes in {:?}, at most {most} requests at once (cap 2)",
+        started.elapsed()
+    );
+    assert!(
+        most <= 2,
+        "{most} requests at once to an endpoint capped at 2"
+    );
+    assert_eq!(most, 2, "the cap is room to use, not only a ceiling");
     drop(nodes);
     scratch.remove().await;
 }

@@ -1,0 +1,79 @@
+//! Scripts: a write transaction sent to SQLite as one or two multi-statement queries.
+//!
+//! sqlx runs each SQLite connection on a thread of its own; every query, and every `BEGIN` and
+//! `COMMIT`, is a round trip to that thread, two context switches or more. The hot writes
+//! (intake, claim, recording attempts) are a handful of statements each, so instead of one
+//! round trip per statement they send `BEGIN IMMEDIATE; ...; COMMIT` as one query, which the
+//! connection's thread runs start to end. The statements share one argument list (`?1`, `?2`,
+//! ... name the same values in every statement), and the rows of all of them come back
+//! together.
+//!
+//! A script that fails part-way leaves its transaction open on the connection: `Script` rolls
+//! it back before it gives the connection back, and closes the connection instead if it is
+//! dropped with the transaction open (closing rolls back).
+
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Sqlite, SqlitePool};
+
+use crate::Result;
+
+type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+pub(super) struct Script {
+    conn: PoolConnection<Sqlite>,
+    open: bool,
+}
+
+/// Whether a script leaves its transaction open for the next one, or ends it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Then {
+    /// The script began (or continued) the transaction and more follows.
+    StayOpen,
+    /// The script ended with `COMMIT`.
+    Committed,
+}
+
+impl Script {
+    /// Takes the writer connection.
+    pub(super) async fn on(writer: &SqlitePool) -> Result<Script> {
+        Ok(Script {
+            conn: writer.acquire().await?,
+            open: false,
+        })
+    }
+
+    /// Runs `query` in one round trip and returns the rows of all its statements. The first
+    /// script of a transaction starts with `BEGIN IMMEDIATE`; `then` says how this one ends.
+    pub(super) async fn run(&mut self, query: Query<'_>, then: Then) -> Result<Vec<SqliteRow>> {
+        self.open = true;
+        match query.fetch_all(&mut *self.conn).await {
+            Ok(rows) => {
+                self.open = then == Then::StayOpen;
+                Ok(rows)
+            }
+            Err(e) => {
+                // Ends the transaction if the failed statement left it open; an error here
+                // means it was not ("no transaction is active").
+                let _ = sqlx::query("ROLLBACK").execute(&mut *self.conn).await;
+                self.open = false;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        if self.open {
+            // Dropped mid-transaction (a cancelled future): the pool must not hand out a
+            // connection inside someone else's transaction.
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// One round trip for a script that starts with `BEGIN IMMEDIATE` and ends with `COMMIT`.
+pub(super) async fn run_once(writer: &SqlitePool, query: Query<'_>) -> Result<Vec<SqliteRow>> {
+    Script::on(writer).await?.run(query, Then::Committed).await
+}
