@@ -7,6 +7,10 @@
 //! This file opens the database and routes each `Store` method to its module and pool; the
 //! SQL lives in one module per noun.
 
+// First: its macros are used by the modules below.
+#[macro_use]
+mod script;
+
 mod app;
 mod attempt;
 mod column;
@@ -20,7 +24,6 @@ mod queue;
 mod redeliver;
 mod retention;
 mod schema;
-mod script;
 mod token;
 
 use std::collections::BTreeMap;
@@ -410,6 +413,10 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer)
             .await
             .unwrap();
+        // The worker's writes commit without an fsync of their own, then restore FULL.
+        let now = crate::Timestamp(1);
+        store.claim_due(now, now, 10, 10, &[]).await.unwrap();
+        store.record_outcomes(&[]).await.unwrap();
         for pool in [&store.writer, &store.reader] {
             assert_eq!(pragma(pool, "journal_mode").await, "wal");
             assert_eq!(pragma(pool, "synchronous").await, "2", "FULL");

@@ -28,6 +28,7 @@ use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer, S
 macro_rules! claim {
     ($due:expr, $next:expr) => {
         concat!(
+            light!(),
             "UPDATE deliveries SET status = 3, lease_until = ?1
              WHERE id IN (
                  SELECT id FROM (
@@ -49,6 +50,7 @@ macro_rules! claim {
                  (SELECT retired_secrets FROM endpoints WHERE id = deliveries.endpoint_id)
                      AS retired_secrets,
                  (SELECT headers FROM endpoints WHERE id = deliveries.endpoint_id) AS headers;",
+            full!(),
             $next
         )
     };
@@ -111,13 +113,12 @@ pub(super) async fn claim_due(
     } else {
         CLAIM_SKIPPING
     };
-    let rows = sqlx::query(sql)
+    let query = sqlx::query(sql)
         .bind(lease_until.as_millis())
         .bind(now.as_millis())
         .bind(json_list(skip.iter().map(EndpointId::as_str)))
-        .bind(i64::from(limit))
-        .fetch_all(writer)
-        .await?;
+        .bind(i64::from(limit));
+    let rows = run_once(writer, query).await?;
     let (last, claimed) = rows
         .split_last()
         .ok_or_else(|| StoreError::Corrupt("a claim returned no next due time".into()))?;
@@ -202,8 +203,9 @@ fn due_delivery(row: &SqliteRow, sealer: &Sealer, now: Timestamp) -> Result<Due>
 /// `[id, status, next_attempt_at]` each), in one round trip whatever the batch's size. An
 /// attempt that finishes after its application was deleted is not logged; a delivery row
 /// deleted meanwhile (its endpoint went) updates nothing.
-const RECORD_OUTCOMES: &str = "
-    BEGIN IMMEDIATE;
+const RECORD_OUTCOMES: &str = concat!(
+    light!(),
+    "BEGIN IMMEDIATE;
     INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
                           response_status_code, response, response_duration_ms,
                           trigger_type, failure_reason, created_at)
@@ -215,7 +217,9 @@ const RECORD_OUTCOMES: &str = "
                           lease_until = NULL, attempts_made = attempts_made + 1
     FROM json_each(?2) AS moved
     WHERE deliveries.id = moved.value->>0;
-    COMMIT";
+    COMMIT;",
+    full!()
+);
 
 pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -> Result<()> {
     let moves: Vec<serde_json::Value> = outcomes

@@ -11,6 +11,14 @@
 //! A script that fails part-way leaves its transaction open on the connection: `Script` rolls
 //! it back before it gives the connection back, and closes the connection instead if it is
 //! dropped with the transaction open (closing rolls back).
+//!
+//! Durability: the connection commits with `synchronous = FULL` (an fsync of the WAL per
+//! commit). The worker's own writes (a claim, the attempts' outcomes) may run between `light!()`
+//! and `full!()`: they commit without an fsync of their own, and the next FULL commit's fsync
+//! makes them durable with it (the WAL is one append-only file). So `kill -9` loses nothing;
+//! a power cut can lose the last moments of claims and outcomes, and their deliveries are
+//! made again, never lost: delivery stays at-least-once. Messages are always FULL. A script
+//! that fails part-way restores FULL before the connection is used again.
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -19,6 +27,21 @@ use sqlx::{Sqlite, SqlitePool};
 use crate::Result;
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+/// Starts a stretch of commits that need no fsync of their own (see the module's docs); the
+/// script must end it with `FULL`.
+macro_rules! light {
+    () => {
+        "PRAGMA synchronous = NORMAL;"
+    };
+}
+
+/// Ends what `light!` began.
+macro_rules! full {
+    () => {
+        "PRAGMA synchronous = FULL;"
+    };
+}
 
 pub(super) struct Script {
     conn: PoolConnection<Sqlite>,
@@ -56,7 +79,9 @@ impl Script {
                 // Ends the transaction if the failed statement left it open; an error here
                 // means it was not ("no transaction is active").
                 let _ = sqlx::query("ROLLBACK").execute(&mut *self.conn).await;
-                self.open = false;
+                if sqlx::query(full!()).execute(&mut *self.conn).await.is_ok() {
+                    self.open = false;
+                }
                 Err(e.into())
             }
         }
@@ -73,7 +98,8 @@ impl Drop for Script {
     }
 }
 
-/// One round trip for a script that starts with `BEGIN IMMEDIATE` and ends with `COMMIT`.
+/// One round trip for a script that leaves no transaction open: one statement, or `BEGIN
+/// IMMEDIATE` ... `COMMIT`.
 pub(super) async fn run_once(writer: &SqlitePool, query: Query<'_>) -> Result<Vec<SqliteRow>> {
     Script::on(writer).await?.run(query, Then::Committed).await
 }
