@@ -205,21 +205,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
 
     // The delivery queue.
-    /// Leases up to `limit` deliveries due at `now` until `lease_until`, oldest first, skipping
-    /// endpoints in `skip` (those with no free capacity).
+    /// Leases up to `limit` deliveries due at `now` until `lease_until`, oldest first, giving
+    /// no endpoint more than the caller's lane for it has room for: `lanes` lists the room
+    /// left (0: pass it over) of each endpoint with deliveries outstanding in the caller; one
+    /// not listed has a whole lane's room, 2 × `per_endpoint` (that many in flight and as many
+    /// queued behind them, so the next request is ready when one ends). An old backlog of one
+    /// endpoint therefore never crowds the others out of a claim. Endpoints with no room are
+    /// left out of `Claim::next_due_at`.
     ///
     /// A store that nodes share (`Sharing::Nodes`) also holds each endpoint to `per_endpoint`
     /// live leases, counting every node's: claims wait for each other, so no two see the same
-    /// free room, and a lease that ran out does not count. It leaves an endpoint at its cap out
-    /// of `Claim::next_due_at`. A store of one process (`ThisProcess`) leaves `per_endpoint` to
-    /// the caller, whose lanes see every delivery in flight.
+    /// free room, and a lease that ran out does not count.
     async fn claim_due(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
         per_endpoint: u32,
-        skip: &[EndpointId],
+        lanes: &[(EndpointId, u32)],
     ) -> Result<Claim>;
     /// Writes each attempt to the log and moves its delivery on (done, retry later, or
     /// failed for good), releasing the lease; one transaction for the whole batch.

@@ -62,14 +62,19 @@ impl Lanes {
             .saturating_sub(self.outstanding.load(Ordering::Acquire))
     }
 
-    /// Endpoints whose lanes are full, to skip in the next claim. Also forgets idle lanes.
-    pub fn full_endpoints(&self) -> Vec<EndpointId> {
+    /// The room left in each lane that has deliveries outstanding (0: full), for the next
+    /// claim; an endpoint not listed has a whole lane's room. Also forgets idle lanes.
+    pub fn rooms(&self) -> Vec<(EndpointId, u32)> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
         lanes.retain(|_, lane| lane.outstanding.load(Ordering::Acquire) > 0);
         lanes
             .iter()
-            .filter(|(_, lane)| lane.outstanding.load(Ordering::Acquire) >= self.lane_cap())
-            .map(|(id, _)| id.clone())
+            .map(|(id, lane)| {
+                let room = self
+                    .lane_cap()
+                    .saturating_sub(lane.outstanding.load(Ordering::Acquire));
+                (id.clone(), u32::try_from(room).unwrap_or(u32::MAX))
+            })
             .collect()
     }
 

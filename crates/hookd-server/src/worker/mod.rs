@@ -87,10 +87,10 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             let now = state.now();
             let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
-            let full = lanes.full_endpoints();
+            let rooms = lanes.rooms();
             match state
                 .store
-                .claim_due(now, lease_until, limit, per_endpoint, &full)
+                .claim_due(now, lease_until, limit, per_endpoint, &rooms)
                 .await
             {
                 Ok(claim) => {

@@ -217,3 +217,46 @@ async fn a_dead_endpoint_does_not_hold_up_a_healthy_one() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_full_lane_refills_as_soon_as_its_results_are_recorded() {
+    each_backend(async |backend| {
+        let app = TestApp::spawn_on(
+            &backend,
+            hookd_server::config::RawConfig {
+                max_in_flight_per_endpoint: 1,
+                delivery_timeout: "1s".into(),
+                ..crate::harness::test_config()
+            },
+        )
+        .await;
+        let mut receiver = Receiver::start().await;
+        let app_id = app.create_app("shop").await;
+        app.create_endpoint(&app_id, json!({ "url": receiver.url }))
+            .await;
+        receiver.next().await;
+        // The first two requests hang until the timeout, so the lane (two here) stays full
+        // while the other 38 messages queue up behind it; after that, nothing new arrives to
+        // wake the dispatcher: each refill must come from the results being recorded.
+        receiver.script([crate::receiver::Reply::Hang, crate::receiver::Reply::Hang]);
+        for n in 0..40 {
+            app.send_message(
+                &app_id,
+                json!({ "eventType": "burst", "payload": {"n": n} }),
+            )
+            .await;
+        }
+        // 19 refills or more: had each waited for the dispatcher's 5 s safety poll, this
+        // would take over a minute.
+        let all = async {
+            for _ in 0..40 {
+                receiver.next_delivery().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(15), all)
+            .await
+            .expect("the lane refills without waiting for the idle poll");
+        app.shutdown_now().await;
+    })
+    .await;
+}

@@ -283,8 +283,14 @@ impl Store for PostgresStore {
         lease_until: Timestamp,
         limit: u32,
         per_endpoint: u32,
-        skip: &[EndpointId],
+        lanes: &[(EndpointId, u32)],
     ) -> Result<Claim> {
+        // The cluster-wide cap (per_endpoint) is below a lane's, so only full lanes matter.
+        let skip: Vec<EndpointId> = lanes
+            .iter()
+            .filter(|(_, room)| *room == 0)
+            .map(|(id, _)| id.clone())
+            .collect();
         queue::claim_due(
             &self.pool,
             &self.sealer,
@@ -292,7 +298,7 @@ impl Store for PostgresStore {
             lease_until,
             limit,
             per_endpoint,
-            skip,
+            &skip,
         )
         .await
     }

@@ -243,12 +243,20 @@ impl Store for SqliteStore {
         now: Timestamp,
         lease_until: Timestamp,
         limit: u32,
-        _per_endpoint: u32,
-        skip: &[EndpointId],
+        per_endpoint: u32,
+        lanes: &[(EndpointId, u32)],
     ) -> Result<Claim> {
-        // One process: its lanes hold every endpoint to the cap, and a claim counting leases
-        // as well would only keep a lane from queueing the next delivery behind those in flight.
-        queue::claim_due(&self.writer, &self.sealer, now, lease_until, limit, skip).await
+        let lane_cap = per_endpoint.saturating_mul(2);
+        queue::claim_due(
+            &self.writer,
+            &self.sealer,
+            now,
+            lease_until,
+            limit,
+            lane_cap,
+            lanes,
+        )
+        .await
     }
 
     async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()> {

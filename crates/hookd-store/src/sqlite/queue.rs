@@ -21,10 +21,11 @@ use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer, S
 
 /// A claim in one statement (one round trip): leases the rows chosen by `$due` (and first any
 /// whose lease ran out before `?2`), at most `?4`, until `?1`, and returns with each what the
-/// worker needs to send it. `?3` is the JSON list of endpoints to pass over. Followed by the
-/// earliest due time among the pending rows left that the caller could claim (skipped
-/// endpoints' rows left out, or a busy endpoint's backlog would wake the worker at once, for
-/// nothing); `$next` computes it.
+/// worker needs to send it. `?3` is the JSON object of the caller's lanes' room by endpoint
+/// (0: pass it over) and `?5` the room of an endpoint with no lane yet. Followed by the
+/// earliest due time among the pending rows left that the caller could claim (endpoints passed
+/// over left out, or a busy endpoint's backlog would wake the worker at once, for nothing);
+/// `$next` computes it.
 macro_rules! claim {
     ($due:expr, $next:expr) => {
         concat!(
@@ -34,7 +35,7 @@ macro_rules! claim {
                  SELECT id FROM (
                      SELECT id FROM deliveries
                      WHERE status = 3 AND lease_until < ?2
-                       AND endpoint_id NOT IN (SELECT value FROM json_each(?3))
+                       AND endpoint_id NOT IN (SELECT key FROM json_each(?3) WHERE value = 0)
                      ORDER BY lease_until LIMIT ?4 + 0)
                  UNION ALL
                  SELECT id FROM (",
@@ -56,16 +57,10 @@ macro_rules! claim {
     };
 }
 
-/// Pending rows due at `?2`, oldest first: a range scan of the partial index.
-const CLAIM: &str = claim!(
-    "SELECT id FROM deliveries WHERE status = 1 AND next_attempt_at <= ?2
-     ORDER BY next_attempt_at LIMIT ?4 + 0",
-    "SELECT MIN(next_attempt_at) AS next_due_at FROM deliveries WHERE status = 1"
-);
-
-/// The endpoints with pending rows, one index seek each (a loose index scan), so that the
-/// rows of skipped endpoints are jumped over, not read.
-macro_rules! busy_endpoints {
+/// The endpoints with pending rows, found with one index seek each (a loose index scan), so
+/// the rows of an endpoint passed over are jumped over, not read; and each one's room in the
+/// caller's lanes. Those with no room are left out.
+macro_rules! open_endpoints {
     () => {
         "WITH RECURSIVE busy(endpoint_id) AS (
              SELECT MIN(endpoint_id) FROM deliveries WHERE status = 1
@@ -73,27 +68,30 @@ macro_rules! busy_endpoints {
              SELECT (SELECT MIN(endpoint_id) FROM deliveries
                      WHERE status = 1 AND endpoint_id > busy.endpoint_id)
              FROM busy WHERE busy.endpoint_id IS NOT NULL),
-         open(endpoint_id) AS (
-             SELECT endpoint_id FROM busy
-             WHERE endpoint_id IS NOT NULL
-               AND endpoint_id NOT IN (SELECT value FROM json_each(?3))) "
+         open(endpoint_id, room) AS (
+             SELECT busy.endpoint_id, coalesce(lane.value, ?5) AS room
+             FROM busy LEFT JOIN json_each(?3) AS lane ON lane.key = busy.endpoint_id
+             WHERE busy.endpoint_id IS NOT NULL AND room > 0) "
     };
 }
 
-/// Pending rows due at `?2` of the endpoints not skipped, oldest first: each open endpoint's
-/// oldest `?4` (gathered as JSON, SQLite's stand-in for a lateral join), merged.
-const CLAIM_SKIPPING: &str = claim!(
+/// The claim: each open endpoint's oldest rows due at `?2`, as many as its room (gathered as
+/// JSON, SQLite's stand-in for a lateral join, whose LIMIT cannot name the outer row: so at
+/// most a lane's worth, then cut to the room by position), merged oldest first. So a slow endpoint's
+/// backlog, however old, never crowds out the others, and no lane is given more than it holds.
+const CLAIM: &str = claim!(
     concat!(
-        busy_endpoints!(),
+        open_endpoints!(),
         "SELECT picked.value ->> 1 AS id FROM open, json_each((
              SELECT json_group_array(json_array(next_attempt_at, id)) FROM (
                  SELECT next_attempt_at, id FROM deliveries
                  WHERE status = 1 AND endpoint_id = open.endpoint_id AND next_attempt_at <= ?2
-                 ORDER BY next_attempt_at LIMIT ?4 + 0))) AS picked
+                 ORDER BY next_attempt_at LIMIT min(?4, ?5)))) AS picked
+         WHERE picked.key < open.room
          ORDER BY picked.value ->> 0 LIMIT ?4 + 0"
     ),
     concat!(
-        busy_endpoints!(),
+        open_endpoints!(),
         "SELECT MIN((SELECT MIN(next_attempt_at) FROM deliveries
                      WHERE status = 1 AND endpoint_id = open.endpoint_id)) AS next_due_at
          FROM open"
@@ -106,18 +104,19 @@ pub(super) async fn claim_due(
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
-    skip: &[EndpointId],
+    lane_cap: u32,
+    lanes: &[(EndpointId, u32)],
 ) -> Result<Claim> {
-    let sql = if skip.is_empty() {
-        CLAIM
-    } else {
-        CLAIM_SKIPPING
-    };
-    let query = sqlx::query(sql)
+    let lanes: serde_json::Map<String, serde_json::Value> = lanes
+        .iter()
+        .map(|(id, room)| (id.as_str().to_owned(), (*room).into()))
+        .collect();
+    let query = sqlx::query(CLAIM)
         .bind(lease_until.as_millis())
         .bind(now.as_millis())
-        .bind(json_list(skip.iter().map(EndpointId::as_str)))
-        .bind(i64::from(limit));
+        .bind(serde_json::Value::Object(lanes).to_string())
+        .bind(i64::from(limit))
+        .bind(i64::from(lane_cap));
     let rows = run_once(writer, query).await?;
     let (last, claimed) = rows
         .split_last()

@@ -89,7 +89,7 @@ async fn a_claim_passes_over_the_endpoints_it_is_told_to_skip() {
         let free = new_endpoint(store, endpoint(&app.id)).await;
         send(store, &[message(&app.id, "a")]).await;
 
-        let skip = [busy.id.clone()];
+        let skip = [(busy.id.clone(), 0)];
         let claimed = store
             .claim_due(T0, at(LEASE), 10, UNCAPPED, &skip)
             .await
@@ -129,7 +129,7 @@ async fn a_skipping_claim_takes_the_open_endpoints_oldest_first_and_looks_past_t
             send(store, &[m]).await;
         }
 
-        let skip = [endpoints[0].id.clone()];
+        let skip = [(endpoints[0].id.clone(), 0)];
         let claimed = store
             .claim_due(at(100), at(100 + LEASE), 10, UNCAPPED, &skip)
             .await

@@ -137,3 +137,60 @@ async fn concurrent_writers_and_readers_never_see_a_busy_database() {
 
     assert_eq!(claimed, 200, "every delivery was claimed exactly once");
 }
+
+#[tokio::test]
+async fn a_claim_gives_no_endpoint_more_than_its_lane_holds_and_an_old_backlog_crowds_out_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer())
+        .await
+        .unwrap();
+    let app = new_app(&store).await;
+    let mut slow = endpoint(&app.id);
+    slow.event_types = Some(vec!["slow".to_owned()]);
+    let slow = new_endpoint(&store, slow).await;
+    let mut fast = endpoint(&app.id);
+    fast.event_types = Some(vec!["fast".to_owned()]);
+    let fast = new_endpoint(&store, fast).await;
+    // The slow endpoint's backlog is older than anything the fast one has.
+    for (event_type, t) in (0..20)
+        .map(|t| ("slow", t))
+        .chain([("fast", 100), ("fast", 101)])
+    {
+        let mut m = message(&app.id, event_type);
+        m.created_at = at(t);
+        send(&store, &[m]).await;
+    }
+
+    // Two per endpoint in flight: a lane of four.
+    let first = store
+        .claim_due(at(200), at(60_000), 100, 2, &[])
+        .await
+        .unwrap();
+    let count = |claim: &hookd_store::Claim, ep: &hookd_core::EndpointId| {
+        claim.due.iter().filter(|d| &d.endpoint_id == ep).count()
+    };
+    assert_eq!((count(&first, &slow.id), count(&first, &fast.id)), (4, 2));
+
+    // The caller's lanes now say: the slow one is full, the fast one has room for two.
+    let lanes = [(slow.id.clone(), 0), (fast.id.clone(), 2)];
+    let again = store
+        .claim_due(at(201), at(60_001), 100, 2, &lanes)
+        .await
+        .unwrap();
+    assert!(
+        again.due.is_empty(),
+        "nothing left that has room: {again:?}"
+    );
+
+    let one_free = [(slow.id.clone(), 1)];
+    let refill = store
+        .claim_due(at(202), at(60_002), 100, 2, &one_free)
+        .await
+        .unwrap();
+    assert_eq!(count(&refill, &slow.id), 1, "room for one more");
+    assert_eq!(
+        refill.next_due_at,
+        Some(at(5)),
+        "the lane has room: its backlog is due"
+    );
+}
