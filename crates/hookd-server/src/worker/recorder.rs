@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hookd_store::{DeliveryId, Outcome};
+use hookd_store::{DeliveryId, NextStep, Outcome};
 use tokio::sync::mpsc;
 
 use crate::api::error::error_chain;
@@ -32,9 +32,15 @@ pub async fn run(state: AppState, mut records: mpsc::Receiver<Record>) {
         }
         if !outcomes.is_empty() {
             write(|| state.store.record_outcomes(&outcomes)).await;
-            // The leases are over: room for the next claim (a lane's place in the store is its
-            // live leases), and perhaps a retry due sooner than the dispatcher's sleep.
-            state.wake.notify_one();
+            // A retry may fall due sooner than the dispatcher's sleep. (Room in a lane wakes it
+            // when the attempt ends; on PostgreSQL the cluster-wide room a recorded outcome
+            // frees wakes every node through NOTIFY.)
+            if outcomes
+                .iter()
+                .any(|o| matches!(o.next, NextStep::RetryAt(_)))
+            {
+                state.wake.notify_one();
+            }
         }
         if !released.is_empty() {
             write(|| state.store.release(&released)).await;
