@@ -17,14 +17,19 @@ pub struct Cli {
     /// The hookd binary to start [default: `hookd` next to this program].
     #[arg(long, value_name = "PATH")]
     pub hookd: Option<PathBuf>,
-    /// Run hookd on PostgreSQL: passed to `hookd serve --database`. Default: SQLite.
+    /// Run hookd on PostgreSQL: `hookd serve --database`, in a fresh schema made for the run
+    /// and dropped after it. Default: SQLite.
     #[arg(long, value_name = "URL")]
     pub database: Option<String>,
+    /// Start this many hookd nodes on the one PostgreSQL `--database` (more than 1 needs it),
+    /// and spread the client's requests over them, round-robin.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub nodes: usize,
     /// Where fresh data dirs are made; must be a real disk, not tmpfs.
     #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir())]
     pub work_dir: PathBuf,
     /// Measure a hookd already running at this API base (`http://host:port/api/v1`).
-    #[arg(long, value_name = "URL", requires = "token", conflicts_with_all = ["hookd", "database"])]
+    #[arg(long, value_name = "URL", requires = "token", conflicts_with_all = ["hookd", "database", "nodes"])]
     pub url: Option<String>,
     /// The admin token for `--url`.
     #[arg(long, env = "HOOKD_BENCH_TOKEN", hide_env_values = true)]
@@ -70,6 +75,7 @@ impl Cli {
                 bin: self.hookd.unwrap_or_else(sibling_hookd),
                 database: self.database,
                 work_dir: self.work_dir,
+                nodes: self.nodes,
             },
         };
         Options {

@@ -17,8 +17,13 @@ use crate::tally::Bitmap;
 /// Where the client sends its events.
 #[derive(Clone)]
 pub enum Sink {
-    /// `POST {base}/app/{app}/msg`, answered 202 once stored.
-    Hookd { msg_url: String, token: String },
+    /// `POST {base}/app/{app}/msg`, answered 202 once stored. With several nodes, event `seq`
+    /// goes to `msg_urls[seq % len]`: round-robin per request, as a load balancer would.
+    /// Never empty.
+    Hookd {
+        msg_urls: Vec<String>,
+        token: String,
+    },
     /// Straight to a receiver, signed with `secret`: the loopback ceiling.
     Direct { url: String, secret: Secret },
 }
@@ -151,9 +156,9 @@ impl Client {
         };
         let body = payload::build(stamp, self.payload_bytes);
         let request = match &self.sink {
-            Sink::Hookd { msg_url, token } => self
+            Sink::Hookd { msg_urls, token } => self
                 .http
-                .post(msg_url)
+                .post(&msg_urls[seq % msg_urls.len()])
                 .bearer_auth(token)
                 .header("content-type", "application/json")
                 .body(format!(

@@ -1,7 +1,9 @@
 //! hookd-bench: the benchmark anyone can rerun. A fast local receiver, a load client, and five
 //! scenarios (`throughput`, `latency`, `fanout`, `slow-endpoint`, `backlog`), each measuring a
 //! hookd it starts (or one it is given) through the public API only, against the loopback
-//! ceiling of the same client and receiver. docs/performance.md has the figures.
+//! ceiling of the same client and receiver. On PostgreSQL it can start several hookd nodes on
+//! one fresh schema and spread the client's requests over them. docs/performance.md has the
+//! figures.
 
 pub mod client;
 pub mod hookd;
@@ -10,6 +12,7 @@ pub mod procfs;
 pub mod receiver;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod tally;
 
 pub use report::Report;
@@ -23,6 +26,12 @@ pub enum BenchError {
     Api { what: String, detail: String },
     #[error("HTTP request failed")]
     Http(#[from] reqwest::Error),
+    #[error("PostgreSQL: `{what}` failed")]
+    Database {
+        what: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("I/O failed")]
     Io(#[from] std::io::Error),
     #[error("{0}")]

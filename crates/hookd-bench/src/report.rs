@@ -11,6 +11,8 @@ pub struct Report {
     pub scenario: &'static str,
     /// `sqlite`, `postgres`, or `external` (a hookd the benchmark did not start).
     pub store: String,
+    /// hookd nodes the client's requests were spread over; the `hookd_*` figures are their sums.
+    pub nodes: usize,
     /// Events hookd accepted (202).
     pub events: u64,
     /// Endpoints counted per event (the bad endpoints of `slow-endpoint` are not).
@@ -41,6 +43,9 @@ pub struct Report {
     pub hookd_peak_rss_mib: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hookd_idle_rss_mib: Option<f64>,
+    /// Each node's own CPU time, peak memory and context switches, in start order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_node: Vec<NodeUsage>,
     /// The benchmark's own CPU time: client and receiver share the machine with hookd.
     pub bench_cpu_s: Option<f64>,
     pub bench_peak_rss_mib: Option<f64>,
@@ -56,6 +61,17 @@ pub struct Report {
     pub drain_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+}
+
+/// What one hookd node used during the measured phase.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct NodeUsage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub switches: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -85,6 +101,7 @@ impl Percentiles {
 const COLUMNS: &[(&str, usize)] = &[
     ("scenario", 13),
     ("store", 8),
+    ("nodes", 5),
     ("events", 9),
     ("delivered", 10),
     ("dup", 5),
@@ -119,6 +136,7 @@ impl Report {
         let cells = [
             self.scenario.to_string(),
             self.store.clone(),
+            self.nodes.to_string(),
             self.events.to_string(),
             self.delivered.to_string(),
             self.duplicates.to_string(),

@@ -9,22 +9,27 @@
 //! skipped pending row, which would slow the build itself to a crawl (docs/performance.md). Then hookd is
 //! killed (SIGKILL, so a restart also recovers the leases), the endpoint comes back on the
 //! same URL, and hookd is started again with its default configuration.
+//!
+//! On PostgreSQL a restart does not give a killed node's leases back (other nodes may be
+//! alive), so deliveries claimed during the build would wait out their three-hour lease. There
+//! the building nodes run as `role = "api"`: nothing is claimed, everything stays pending.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::rig::{Drive, Load, Rig, Usage, drive, settle};
+use super::rig::{Drive, Load, Rig, drive, settle};
+use super::usage::Usage;
 use super::{Options, Target};
 use crate::hookd;
 use crate::payload::Clock;
 use crate::receiver::Receiver;
 use crate::tally::Tally;
-use crate::{BenchError, Report};
+use crate::{BenchError, Report, schema};
 
 pub async fn run(options: &Options) -> Result<Report, BenchError> {
     let events = options.events.unwrap_or(1_000_000);
     let clock = Clock::start();
-    let Target::Start { bin, .. } = &options.target else {
+    let Target::Start { bin, database, .. } = &options.target else {
         return Err(BenchError::Unsupported(
             "backlog restarts hookd, so it needs a hookd it starts itself (not --url)",
         ));
@@ -37,8 +42,10 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     if hookd::has_option(bin, "delivery_lease") {
         building.push(("HOOKD_DELIVERY_LEASE", "3h"));
     }
+    if database.as_deref().is_some_and(schema::is_postgres) {
+        building.push(("HOOKD_ROLE", "api"));
+    }
     let mut rig = Rig::start(options, &building).await?;
-    let launcher = rig.launcher.clone().expect("a hookd this bench started");
     let tally = Arc::new(Tally::new(clock, events, 1));
     let receiver = Receiver::start(tally.clone(), Duration::ZERO).await?;
     let app = rig.app_with_hooks("backlog", &receiver, 1).await?;
@@ -53,12 +60,12 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
         queued.sent.accepted(),
         queued.send_time.as_secs_f64()
     );
-    rig.hookd.kill();
+    rig.kill();
     receiver.set_down(false);
 
     let restarted_us = clock.now_us();
-    let hookd = launcher.start(&[], Some(rig.hookd.token.clone())).await?;
-    let usage = Usage::since_spawn(hookd.pid);
+    rig.restart(&[]).await?;
+    let usage = Usage::since_spawn(&rig.pids());
     let drain = Drive {
         start_us: restarted_us,
         ..queued

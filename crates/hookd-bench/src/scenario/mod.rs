@@ -4,10 +4,12 @@ mod backlog;
 mod rig;
 mod slow;
 mod steady;
+mod usage;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::schema::{self, Schema};
 use crate::{BenchError, Report, procfs};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,11 +43,14 @@ impl Scenario {
 #[derive(Clone, Debug)]
 pub enum Target {
     /// Start `bin` as `hookd serve` with a fresh data dir under `work_dir`; with `database`,
-    /// pass `--database` (PostgreSQL) instead of using SQLite in the data dir.
+    /// pass `--database` (PostgreSQL) instead of using SQLite in the data dir. A PostgreSQL
+    /// run gets a fresh schema of its own in that database, dropped at the end, and may start
+    /// `nodes` nodes on it (at least 1; more only on PostgreSQL).
     Start {
         bin: PathBuf,
         database: Option<String>,
         work_dir: PathBuf,
+        nodes: usize,
     },
     /// A hookd already running at `url` (`http://host:port/api/v1`); `pid`, if given, is read
     /// from /proc for CPU and memory.
@@ -54,6 +59,47 @@ pub enum Target {
         token: String,
         pid: Option<u32>,
     },
+}
+
+impl Target {
+    /// How many hookd nodes the client's requests are spread over.
+    pub fn nodes(&self) -> usize {
+        match self {
+            Target::Start { nodes, .. } => *nodes,
+            Target::External { .. } => 1,
+        }
+    }
+
+    /// The PostgreSQL database to start nodes on, if any.
+    fn postgres(&self) -> Option<&str> {
+        match self {
+            Target::Start {
+                database: Some(database),
+                ..
+            } if schema::is_postgres(database) => Some(database),
+            _ => None,
+        }
+    }
+
+    fn check(&self) -> Result<(), BenchError> {
+        match self.nodes() {
+            0 => Err(BenchError::Unsupported("--nodes must be at least 1")),
+            1 => Ok(()),
+            _ if self.postgres().is_some() => Ok(()),
+            _ => Err(BenchError::Unsupported(
+                "more than one node needs a PostgreSQL --database (postgres://...)",
+            )),
+        }
+    }
+
+    /// The same target on `database` instead.
+    fn on(&self, url: &str) -> Target {
+        let mut target = self.clone();
+        if let Target::Start { database, .. } = &mut target {
+            *database = Some(url.to_owned());
+        }
+        target
+    }
 }
 
 /// A scenario's knobs; `None` takes the scenario's own default.
@@ -89,18 +135,46 @@ impl Options {
     }
 }
 
-/// Runs one scenario and reports its figures.
+/// Runs one scenario and reports its figures. On PostgreSQL, in a schema made for this run.
 pub async fn run(scenario: Scenario, options: &Options) -> Result<Report, BenchError> {
+    options.target.check()?;
     let load_before = procfs::load_average();
-    let mut report = match scenario {
-        Scenario::Throughput => steady::throughput(options).await?,
-        Scenario::Latency => steady::latency(options).await?,
-        Scenario::Fanout => steady::fanout(options).await?,
-        Scenario::SlowEndpoint => slow::run(options).await?,
-        Scenario::Backlog => backlog::run(options).await?,
+    let schema = match options.target.postgres() {
+        Some(database) => Some(Schema::create(database).await?),
+        None => None,
     };
+    let result = match &schema {
+        Some(schema) => {
+            eprintln!("hookd-bench: PostgreSQL schema {}", schema.name());
+            let options = Options {
+                target: options.target.on(&schema.url),
+                ..options.clone()
+            };
+            dispatch(scenario, &options).await
+        }
+        None => dispatch(scenario, options).await,
+    };
+    // Every node was killed when its scenario returned, so the schema is no one's now.
+    if let Some(schema) = schema {
+        let name = schema.name().to_owned();
+        if let Err(e) = schema.remove().await {
+            eprintln!("hookd-bench: schema {name} is left behind: {e}");
+        }
+    }
+    let mut report = result?;
     report.scenario = scenario.name();
+    report.nodes = options.target.nodes();
     report.load_before = load_before;
     report.load_after = procfs::load_average();
     Ok(report)
+}
+
+async fn dispatch(scenario: Scenario, options: &Options) -> Result<Report, BenchError> {
+    match scenario {
+        Scenario::Throughput => steady::throughput(options).await,
+        Scenario::Latency => steady::latency(options).await,
+        Scenario::Fanout => steady::fanout(options).await,
+        Scenario::SlowEndpoint => slow::run(options).await,
+        Scenario::Backlog => backlog::run(options).await,
+    }
 }

@@ -16,21 +16,26 @@ use crate::report::{Percentiles, Report};
 use crate::tally::{Counts, Tally};
 use crate::{BenchError, procfs};
 
-/// The hookd under test, and how to start it again on the same data.
+/// The hookd nodes under test (one unless `--nodes` asked for more), and how to start them
+/// again on the same data.
 pub struct Rig {
-    pub hookd: Hookd,
-    pub launcher: Option<Launcher>,
+    /// Never empty. Set-up calls (applications, endpoints) go to the first.
+    nodes: Vec<Hookd>,
+    /// One per node; empty for a hookd the bench did not start.
+    launchers: Vec<Launcher>,
     store: String,
     _data: Option<TempDir>,
 }
 
 impl Rig {
-    /// Starts hookd on a fresh data dir (with `env` added), or connects to the given one.
+    /// Starts hookd's nodes on a fresh data dir each (with `env` added), or connects to the
+    /// given hookd. The first node starts alone: it migrates the schema and makes the admin
+    /// token, which the others, on the same database, then share.
     pub async fn start(options: &Options, env: &[(&str, &str)]) -> Result<Rig, BenchError> {
         match &options.target {
             Target::External { url, token, pid } => Ok(Rig {
-                hookd: Hookd::external(url, token, *pid),
-                launcher: None,
+                nodes: vec![Hookd::external(url, token, *pid)],
+                launchers: Vec::new(),
                 store: "external".into(),
                 _data: None,
             }),
@@ -38,39 +43,86 @@ impl Rig {
                 bin,
                 database,
                 work_dir,
+                nodes,
             } => {
                 std::fs::create_dir_all(work_dir)?;
                 let data = tempfile::Builder::new()
                     .prefix("hookd-bench-")
                     .tempdir_in(work_dir)?;
-                let launcher = Launcher {
-                    bin: bin.clone(),
-                    data_dir: data.path().to_owned(),
-                    database: database.clone(),
-                };
-                let hookd = launcher.start(env, None).await?;
+                let launchers = (0..(*nodes).max(1))
+                    .map(|n| Launcher {
+                        bin: bin.clone(),
+                        data_dir: data.path().join(format!("node-{n}")),
+                        database: database.clone(),
+                    })
+                    .collect();
                 let store = if database.is_some() {
                     "postgres"
                 } else {
                     "sqlite"
                 };
-                Ok(Rig {
-                    hookd,
-                    launcher: Some(launcher),
+                let mut rig = Rig {
+                    nodes: Vec::new(),
+                    launchers,
                     store: store.into(),
                     _data: Some(data),
-                })
+                };
+                rig.start_nodes(env, None).await?;
+                Ok(rig)
             }
         }
     }
 
-    /// A report with the store named and hookd's resident memory at rest, read after the
-    /// set-up calls have settled.
+    /// Spawns every node; `token` as in `Launcher::start`.
+    async fn start_nodes(
+        &mut self,
+        env: &[(&str, &str)],
+        mut token: Option<String>,
+    ) -> Result<(), BenchError> {
+        for launcher in &self.launchers {
+            let hookd = launcher.start(env, token.clone()).await?;
+            token = Some(hookd.token.clone());
+            self.nodes.push(hookd);
+        }
+        Ok(())
+    }
+
+    /// The first node: where set-up calls go.
+    pub fn hookd(&self) -> &Hookd {
+        &self.nodes[0]
+    }
+
+    /// Each node's process id, if known.
+    pub fn pids(&self) -> Vec<Option<u32>> {
+        self.nodes.iter().map(|n| n.pid).collect()
+    }
+
+    /// SIGKILLs every node, as in a crash; `restart` starts them again.
+    pub fn kill(&mut self) {
+        self.nodes.iter_mut().for_each(Hookd::kill);
+    }
+
+    /// Starts every node again on the same data, with the same admin token.
+    pub async fn restart(&mut self, env: &[(&str, &str)]) -> Result<(), BenchError> {
+        if self.launchers.is_empty() {
+            return Err(BenchError::Unsupported(
+                "restarting hookd needs a hookd the bench started itself (not --url)",
+            ));
+        }
+        let token = self.hookd().token.clone();
+        self.kill();
+        self.nodes.clear();
+        self.start_nodes(env, Some(token)).await
+    }
+
+    /// A report with the store named and the nodes' resident memory at rest (summed), read
+    /// after the set-up calls have settled.
     pub async fn report(&self) -> Report {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle = self.nodes.iter().map(|n| n.pid.and_then(procfs::rss_mib));
         Report {
             store: self.store.clone(),
-            hookd_idle_rss_mib: self.hookd.pid.and_then(procfs::rss_mib),
+            hookd_idle_rss_mib: idle.sum(),
             ..Report::default()
         }
     }
@@ -82,10 +134,10 @@ impl Rig {
         receiver: &Receiver,
         count: usize,
     ) -> Result<String, BenchError> {
-        let app = self.hookd.create_app(name).await?;
+        let app = self.hookd().create_app(name).await?;
         for n in 0..count {
             let (_, secret) = self
-                .hookd
+                .hookd()
                 .create_endpoint(&app, &receiver.hook_url(n))
                 .await?;
             receiver.set_secret(n, secret);
@@ -93,55 +145,13 @@ impl Rig {
         Ok(app)
     }
 
+    /// A client that sends `app`'s events round the nodes, one request each in turn.
     pub fn client(&self, app: &str, clock: Clock, options: &Options) -> Arc<Client> {
         let sink = Sink::Hookd {
-            msg_url: self.hookd.msg_url(app),
-            token: self.hookd.token.clone(),
+            msg_urls: self.nodes.iter().map(|n| n.msg_url(app)).collect(),
+            token: self.hookd().token.clone(),
         };
         Client::new(sink, clock, options.payload_bytes)
-    }
-}
-
-/// CPU time used from `start` to `finish`, by hookd and by the benchmark itself.
-pub struct Usage {
-    hookd: Option<u32>,
-    hookd_cpu: Option<f64>,
-    hookd_switches: Option<u64>,
-    bench_cpu: Option<f64>,
-}
-
-impl Usage {
-    pub fn start(hookd: Option<u32>) -> Usage {
-        Usage {
-            hookd,
-            hookd_cpu: hookd.and_then(procfs::cpu_seconds),
-            hookd_switches: hookd.and_then(procfs::context_switches),
-            bench_cpu: procfs::cpu_seconds(std::process::id()),
-        }
-    }
-
-    /// For a hookd just spawned: all the CPU time it ever used counts, start-up included.
-    pub fn since_spawn(hookd: Option<u32>) -> Usage {
-        Usage {
-            hookd_cpu: hookd.map(|_| 0.0),
-            hookd_switches: hookd.map(|_| 0),
-            ..Usage::start(hookd)
-        }
-    }
-
-    pub fn finish(&self, report: &mut Report) {
-        let since = |before: Option<f64>, pid: Option<u32>| {
-            Some(pid.and_then(procfs::cpu_seconds)? - before?)
-        };
-        report.hookd_cpu_s = since(self.hookd_cpu, self.hookd);
-        report.bench_cpu_s = since(self.bench_cpu, Some(std::process::id()));
-        report.bench_peak_rss_mib = procfs::peak_rss_mib(std::process::id());
-        report.hookd_peak_rss_mib = self.hookd.and_then(procfs::peak_rss_mib);
-        let switches = self.hookd.and_then(procfs::context_switches);
-        report.hookd_switches = switches.zip(self.hookd_switches).map(|(a, b)| a - b);
-        report.switches_per_delivery = report
-            .hookd_switches
-            .map(|n| n as f64 / report.delivered.max(1) as f64);
     }
 }
 

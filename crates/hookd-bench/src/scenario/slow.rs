@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Options;
-use super::rig::{Load, Rig, Usage, drive, settle};
+use super::rig::{Load, Rig, drive, settle};
+use super::usage::Usage;
 use crate::payload::Clock;
 use crate::receiver::Receiver;
 use crate::tally::Tally;
@@ -31,7 +32,7 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     let receiver = Receiver::start(tally.clone(), SLOW_FOR).await?;
     let app = rig.app_with_hooks("baseline", &receiver, healthy).await?;
     let mut baseline = rig.report().await;
-    let usage = Usage::start(rig.hookd.pid);
+    let usage = Usage::start(&rig.pids());
     let sent = drive(&rig.client(&app, clock, options), clock, load, events).await;
     settle(&mut baseline, &tally, &sent, options.stall).await;
     eprintln!("hookd-bench: baseline {}", baseline.table_row());
@@ -41,11 +42,11 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     let app = rig
         .app_with_hooks("with-bad-endpoints", &receiver, healthy)
         .await?;
-    rig.hookd
+    rig.hookd()
         .create_endpoint(&app, &receiver.slow_url())
         .await?;
     let refusing = Receiver::start(Arc::new(Tally::new(clock, 0, 0)), Duration::ZERO).await?;
-    rig.hookd
+    rig.hookd()
         .create_endpoint(&app, &refusing.hook_url(0))
         .await?;
     // It answered the challenge; from now on its port refuses connections.

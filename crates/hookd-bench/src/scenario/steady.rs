@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Options;
-use super::rig::{Load, Rig, Usage, ceiling, drive, settle};
+use super::rig::{Load, Rig, ceiling, drive, settle};
+use super::usage::Usage;
 use crate::payload::Clock;
 use crate::receiver::Receiver;
 use crate::tally::Tally;
@@ -60,7 +61,7 @@ async fn steady(
     let app = rig.app_with_hooks("bench", &receiver, endpoints).await?;
     let mut report = rig.report().await;
     let client = rig.client(&app, clock, options);
-    let usage = Usage::start(rig.hookd.pid);
+    let usage = Usage::start(&rig.pids());
     let drive = drive(&client, clock, load, events).await;
     settle(&mut report, &tally, &drive, options.stall).await;
     usage.finish(&mut report);

@@ -1,5 +1,8 @@
-//! hookd-bench's integration test. Benchmarks are not tests: this only checks that a tiny run
-//! against a real hookd (in-process, on loopback) completes with nothing missing.
+//! hookd-bench's integration tests. Benchmarks are not tests: these only check that a tiny run
+//! against a real hookd (in-process, on loopback) completes with nothing missing, and, on
+//! PostgreSQL, that a tiny run on two nodes does (`nodes.rs`).
+
+mod nodes;
 
 use std::sync::Arc;
 
