@@ -13,7 +13,6 @@ mod script;
 
 mod app;
 mod attempt;
-mod checkpoint;
 mod column;
 mod destination;
 mod endpoint;
@@ -29,7 +28,6 @@ mod token;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -53,10 +51,7 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    checkpointer: SqlitePool,
     sealer: Sealer,
-    /// Dropped with the last handle to the store: then the checkpointer stops.
-    _alive: Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl SqliteStore {
@@ -71,32 +66,23 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        // Checkpoints are the checkpointer's (`checkpoint.rs`), not the writer's.
-        let writer = pool(1)
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
-            .await?;
+        let writer = pool(1).connect_with(options.clone()).await?;
         schema::migrate(&writer).await?;
         endpoint::seal_plaintext(&writer, &sealer).await?;
         // `query_only` rather than a read-only open: a read-only connection cannot create the
         // WAL index if it happens to be the first to open the file.
         let reader = pool(READERS)
-            .connect_with(options.clone().pragma("query_only", "ON"))
+            .connect_with(options.pragma("query_only", "ON"))
             .await?;
-        let checkpointer = pool(1).connect_with(options).await?;
-        let (alive, alive_rx) = tokio::sync::watch::channel(());
-        checkpoint::spawn(checkpointer.clone(), alive_rx);
         Ok(SqliteStore {
             writer,
             reader,
-            checkpointer,
             sealer,
-            _alive: Arc::new(alive),
         })
     }
 
     /// Closes every connection, waiting for queries in flight; the last close checkpoints the WAL.
     pub async fn close(&self) {
-        self.checkpointer.close().await;
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -426,38 +412,6 @@ mod tests {
             .fetch_one(pool)
             .await
             .unwrap()
-    }
-
-    #[tokio::test]
-    async fn the_checkpointer_copies_the_wal_into_the_database_file_off_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hookd.db");
-        let sealer = Sealer::new(&crate::SecretKey::generate());
-        let store = SqliteStore::open(&path, sealer).await.unwrap();
-        let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-            .fetch_one(&store.writer)
-            .await
-            .unwrap();
-        assert_eq!(autocheckpoint, 0, "the writer leaves checkpoints alone");
-        let before = std::fs::metadata(&path).unwrap().len();
-        for n in 0..2_000 {
-            let record = TokenRecord {
-                hash: format!("{n:064}"),
-                scope: crate::TokenScope::Admin,
-                created_at: Timestamp(n),
-                expires_at: None,
-            };
-            store.insert_token(&record).await.unwrap();
-        }
-        // Only a checkpoint writes to the database file in WAL mode.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::fs::metadata(&path).unwrap().len() <= before {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no checkpoint reached the database file"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     #[tokio::test]
