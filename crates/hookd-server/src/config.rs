@@ -132,7 +132,7 @@ impl Default for RawConfig {
             allowed_networks: Vec::new(),
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
-            max_in_flight_per_endpoint: 32,
+            max_in_flight_per_endpoint: 64,
             secret_key: None,
             default_signature_type: DefaultSignatureType::Hmac,
         }
