@@ -75,8 +75,8 @@ impl std::fmt::Debug for DueDelivery {
 pub struct Claim {
     pub due: Vec<DueDelivery>,
     /// When the earliest delivery not claimed now falls due, if any is queued, leaving out the
-    /// endpoints the claim passed over: those it was told to skip and, where nodes share the
-    /// store, those at their cap.
+    /// endpoints the claim passed over: those whose lane in the caller has no room and, where
+    /// nodes share the store, those at their cap.
     pub next_due_at: Option<Timestamp>,
 }
 

@@ -1,4 +1,4 @@
-//! The delivery queue: claims (due time, limit, skip list, leases), outcomes, releases.
+//! The delivery queue: claims (due time, limit, lanes' room, leases), outcomes, releases.
 
 use std::collections::BTreeMap;
 
