@@ -1,12 +1,12 @@
-//! hookd's server: the Svix-compatible HTTP API, the ingest path with group commit, and the
-//! delivery worker. `Server::build` binds and exposes its address, so tests start the real
+//! hookd's server: the Svix-compatible HTTP API, the commit loop (new messages and delivery
+//! outcomes, group-committed together), and the delivery worker. `Server::build` binds and exposes its address, so tests start the real
 //! server on `127.0.0.1:0`.
 
 pub mod api;
 pub mod challenge;
 pub mod clock;
+mod commit;
 pub mod config;
-mod ingest;
 pub mod outbound;
 mod recent;
 pub mod secret_key;

@@ -1,4 +1,4 @@
-//! Server: binds the API, starts the ingest task, the worker and the sweep, and shuts all down
+//! Server: binds the API, starts the commit loop, the worker and the sweep, and shuts all down
 //! in order.
 
 use std::future::Future;
@@ -17,7 +17,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::state::AppState;
-use crate::{api, ingest, sweep, token, worker};
+use crate::{api, commit, sweep, token, worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -37,8 +37,10 @@ pub enum ServerError {
 pub struct Server {
     listener: TcpListener,
     state: AppState,
-    ingest: JoinHandle<()>,
+    commits: JoinHandle<()>,
     wakeups: Option<Wakeups>,
+    /// The worker's lanes, when this node runs it.
+    dispatch: Option<worker::Dispatch>,
 }
 
 impl Server {
@@ -65,14 +67,22 @@ impl Server {
                     addr: config.listen,
                     source,
                 })?;
-        let (ingest, ingest_task) = ingest::spawn(store.clone());
+        let wake = Arc::new(Notify::new());
+        let (dispatch, handover) = if config.role.runs_worker() {
+            let (dispatch, handover) = worker::lanes(&config, wake.clone(), store.hands_over());
+            (Some(dispatch), handover)
+        } else {
+            (None, None)
+        };
+        let (commits, commit_task) = commit::spawn(store.clone(), wake.clone(), handover);
         let outbound = Outbound::new(config.allowed_networks.clone());
-        let state = AppState::new(store, config, outbound, ingest, Arc::new(Notify::new()));
+        let state = AppState::new(store, config, outbound, commits, wake);
         Ok(Server {
             listener,
             state,
-            ingest: ingest_task,
+            commits: commit_task,
             wakeups,
+            dispatch,
         })
     }
 
@@ -96,15 +106,15 @@ impl Server {
         let Server {
             listener,
             state,
-            ingest,
+            commits,
             wakeups,
+            dispatch,
         } = self;
         let (stop, stopped) = watch::channel(false);
         let sweep = sweep::spawn(state.store.clone(), stopped.clone());
         let role = state.config.role;
-        let worker = role
-            .runs_worker()
-            .then(|| worker::spawn(state.clone(), stopped, wakeups));
+        let worker =
+            dispatch.map(|dispatch| worker::spawn(state.clone(), dispatch, stopped, wakeups));
         let routes = if role.serves_api() {
             api::router(state.clone())
         } else {
@@ -125,7 +135,8 @@ impl Server {
         // A sweep still running stops here; its open batch rolls back.
         sweep.abort();
         let _ = sweep.await;
-        let _ = ingest.await;
+        // Ends once every handle is gone, with all handed to it written.
+        let _ = commits.await;
         served.map_err(ServerError::Serve)
     }
 }

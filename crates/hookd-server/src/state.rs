@@ -1,5 +1,5 @@
 //! AppState: what every handler and the worker share: the store, config, id generator, the
-//! ingest queue, the outbound client and the worker's wake-up.
+//! commit loop, the outbound client and the worker's wake-up.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +11,8 @@ use rand::{Rng, RngCore};
 use tokio::sync::Notify;
 
 use crate::challenge::{self, ChallengeFailure};
+use crate::commit::CommitHandle;
 use crate::config::{Config, EndpointVerification};
-use crate::ingest::IngestHandle;
 use crate::outbound::Outbound;
 use crate::recent::Recent;
 
@@ -29,7 +29,7 @@ pub struct Shared {
     pub config: Config,
     pub outbound: Outbound,
     ids: IdGenerator,
-    ingest: IngestHandle,
+    pub(crate) commits: CommitHandle,
     /// Woken when deliveries may have fallen due: new messages, or a lane with room again.
     pub wake: Arc<Notify>,
     /// Live tokens by hash, as `find_token` found them.
@@ -50,7 +50,7 @@ impl AppState {
         store: Arc<dyn Store>,
         config: Config,
         outbound: Outbound,
-        ingest: IngestHandle,
+        commits: CommitHandle,
         wake: Arc<Notify>,
     ) -> AppState {
         AppState(Arc::new(Shared {
@@ -58,7 +58,7 @@ impl AppState {
             config,
             outbound,
             ids: IdGenerator::new(),
-            ingest,
+            commits,
             wake,
             tokens: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
             app_ids: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
@@ -106,13 +106,10 @@ impl AppState {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// Stores the message and its fan-out durably (group commit), then wakes the worker.
+    /// Stores the message and its fan-out durably (group commit); the commit loop hands its
+    /// deliveries to the worker, or wakes the worker to claim them.
     pub async fn submit_message(&self, message: NewMessage) -> Result<Inserted, StoreError> {
-        let inserted = self.ingest.submit(message).await?;
-        if inserted.deliveries > 0 {
-            self.wake.notify_one();
-        }
-        Ok(inserted)
+        self.commits.submit(message).await
     }
 
     /// Proves that whoever answers at `url` consents to receive webhooks, unless the operator

@@ -30,8 +30,8 @@ pub use idempotency::{IdempotencyClaim, IdempotencyKey, StoredResponse};
 pub use page::{Ordering, Page, PageQuery};
 pub use postgres::{PostgresOptions, PostgresStore, Wakeups};
 pub use queue::{
-    Claim, DeliveryId, DeliveryState, Destination, DueDelivery, EndpointStats, Inserted,
-    NewMessage, NextStep, Outcome, QueuedMessage, QueuedMessageFilter, Resend,
+    Claim, DeliveryId, DeliveryState, Destination, DueDelivery, EndpointStats, Handoff, Inserted,
+    NewMessage, NextStep, Outcome, QueuedMessage, QueuedMessageFilter, Resend, Written,
 };
 pub use retention::{Pruned, SweepLock};
 pub use seal::{BadSecretKey, Sealer, SecretKey};
@@ -168,6 +168,50 @@ pub trait Store: Send + Sync + 'static {
     /// transaction: when this returns, every message and every delivery it made is durable.
     /// A message whose `event_id` is taken gets `Err(Conflict)` alone; the others still commit.
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>>;
+    /// `insert_messages` and `record_outcomes` in one write: the server's commit loop hands
+    /// each transaction the new messages and the attempts' outcomes that queued up together.
+    /// A store that can (SQLite) makes it one transaction, so both share one commit and one
+    /// fsync; this default records first, then inserts. `Err` means nothing was written (the
+    /// caller may record the outcomes again); once the outcomes are recorded, a failure to
+    /// store the messages comes back as each message's error.
+    ///
+    /// With `handoff`, a store that `hands_over` leases new deliveries to the caller as it
+    /// stores them, as far as the handoff's room goes, and returns them ready to send; the
+    /// rest are queued as usual. Others ignore it.
+    async fn write_batch(
+        &self,
+        batch: &[NewMessage],
+        outcomes: &[Outcome],
+        handoff: Option<&Handoff>,
+    ) -> Result<Written> {
+        let _ = handoff;
+        if !outcomes.is_empty() {
+            self.record_outcomes(outcomes).await?;
+        }
+        if batch.is_empty() {
+            return Ok(Written::default());
+        }
+        let inserted = match self.insert_messages(batch).await {
+            Ok(inserted) => inserted,
+            Err(e) if outcomes.is_empty() => return Err(e),
+            Err(e) => {
+                let why = e.to_string();
+                batch
+                    .iter()
+                    .map(|_| Err(StoreError::Unavailable(why.clone())))
+                    .collect()
+            }
+        };
+        Ok(Written {
+            inserted,
+            ..Written::default()
+        })
+    }
+    /// Whether `write_batch` takes up a `Handoff`. Only where this process alone sends what
+    /// the store holds: elsewhere a handoff would bypass the claim's cluster-wide cap.
+    fn hands_over(&self) -> bool {
+        false
+    }
     /// Looks a message up by id, or by its event id.
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>>;
     async fn list_messages(

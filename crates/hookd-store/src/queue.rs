@@ -70,6 +70,34 @@ impl std::fmt::Debug for DueDelivery {
     }
 }
 
+/// New deliveries the writer of a batch sends itself (`Store::write_batch`): they are leased to
+/// it as they are stored, instead of queued for a claim to read back.
+#[derive(Clone, Debug)]
+pub struct Handoff {
+    /// When the batch is written: the secrets that sign are those valid now.
+    pub now: Timestamp,
+    pub lease_until: Timestamp,
+    /// The most new deliveries each listed endpoint may be handed (0: none, queue them all);
+    /// an endpoint not listed may be handed `default_room`.
+    pub rooms: Vec<(EndpointId, u32)>,
+    pub default_room: u32,
+    /// The most handed over in all.
+    pub limit: u32,
+}
+
+/// What `Store::write_batch` did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// What became of each message, in the batch's order.
+    pub inserted: Vec<crate::Result<Inserted>>,
+    /// The new deliveries handed over (leased until the handoff's `lease_until`), in the order
+    /// their messages came; they are sent by the caller, never claimed while the lease lasts.
+    pub handed: Vec<DueDelivery>,
+    /// When a handoff was offered: the endpoints that got deliveries queued for a claim
+    /// instead (no room).
+    pub queued: Vec<EndpointId>,
+}
+
 /// The result of a claim.
 #[derive(Clone, Debug, Default)]
 pub struct Claim {

@@ -6,8 +6,15 @@
 //!
 //! Lanes see only this node. On a shared database the claim keeps each endpoint's leases over
 //! all nodes within `per_endpoint`, so a lane there never holds more than it can send at once.
+//!
+//! Lanes also say where the commit loop may hand new deliveries straight to the worker (see
+//! `Handover`): only to a lane with room, and only to an endpoint with nothing due in the store
+//! that a claim has not taken yet, so new deliveries never pass an endpoint's backlog or its
+//! released deliveries. They track which endpoints may have such deliveries: all of them until
+//! the first claim finds the queue drained, then each endpoint the commit loop queued
+//! deliveries for, until a claim takes all that is due for it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +27,28 @@ pub struct Lanes {
     global: Arc<Semaphore>,
     outstanding: Arc<AtomicUsize>,
     lanes: Mutex<HashMap<EndpointId, Arc<Lane>>>,
+    queued: Mutex<Queued>,
     wake: Arc<Notify>,
+}
+
+/// Which endpoints may have deliveries due in the store that no claim has taken.
+struct Queued {
+    /// Every endpoint may (at start-up, before a claim drained the queue).
+    all: bool,
+    endpoints: HashSet<EndpointId>,
+    /// Bumped whenever endpoints are added, so a claim that ran meanwhile clears nothing.
+    generation: u64,
+}
+
+/// Where new deliveries may be handed over now.
+pub struct Offer {
+    /// The room of each lane that has deliveries outstanding, 0 for endpoints that may have
+    /// deliveries queued in the store.
+    pub rooms: Vec<(EndpointId, u32)>,
+    /// The room of any other endpoint: a whole lane.
+    pub default_room: u32,
+    /// The room left overall.
+    pub limit: u32,
 }
 
 struct Lane {
@@ -52,6 +80,11 @@ impl Lanes {
             global: Arc::new(Semaphore::new(max_in_flight)),
             outstanding: Arc::new(AtomicUsize::new(0)),
             lanes: Mutex::new(HashMap::new()),
+            queued: Mutex::new(Queued {
+                all: true,
+                endpoints: HashSet::new(),
+                generation: 0,
+            }),
             wake,
         }
     }
@@ -76,6 +109,109 @@ impl Lanes {
                 (id.clone(), u32::try_from(room).unwrap_or(u32::MAX))
             })
             .collect()
+    }
+
+    /// Where new deliveries may be handed over now; `None` while any endpoint may have
+    /// deliveries queued in the store, or there is no room at all.
+    pub fn offer(&self) -> Option<Offer> {
+        let limit = u32::try_from(self.room()).unwrap_or(u32::MAX);
+        let queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        if queued.all || limit == 0 {
+            return None;
+        }
+        let mut rooms = self.rooms();
+        for (id, room) in &mut rooms {
+            if queued.endpoints.contains(id) {
+                *room = 0;
+            }
+        }
+        let listed: HashSet<EndpointId> = rooms.iter().map(|(id, _)| id.clone()).collect();
+        rooms.extend(
+            queued
+                .endpoints
+                .iter()
+                .filter(|id| !listed.contains(*id))
+                .map(|id| (id.clone(), 0)),
+        );
+        Some(Offer {
+            rooms,
+            default_room: u32::try_from(self.lane_cap()).unwrap_or(u32::MAX),
+            limit,
+        })
+    }
+
+    /// Notes that deliveries to `endpoints` were queued in the store rather than handed over.
+    pub fn queued(&self, endpoints: &[EndpointId]) {
+        if endpoints.is_empty() {
+            return;
+        }
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        queued.endpoints.extend(endpoints.iter().cloned());
+        queued.generation += 1;
+    }
+
+    /// Whether the endpoint's lane could take another delivery now. (A full lane wakes the
+    /// dispatcher when it has room again.)
+    pub fn has_room(&self, endpoint: &EndpointId) -> bool {
+        let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let outstanding = lanes
+            .get(endpoint)
+            .map_or(0, |lane| lane.outstanding.load(Ordering::Acquire));
+        outstanding < self.lane_cap() && self.room() > 0
+    }
+
+    /// Taken before a claim: hand to `claimed` after it.
+    pub fn generation(&self) -> u64 {
+        self.queued
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
+    }
+
+    /// After a claim of at most `limit` with the lanes' `rooms` (as `rooms()` gave them, taken
+    /// with `generation` before the claim): an endpoint that was given room and got fewer
+    /// deliveries than that has none due left in the store. A claim cut short by its limit, or
+    /// one during which deliveries were queued, proves nothing.
+    pub fn claimed(
+        &self,
+        generation: u64,
+        rooms: &[(EndpointId, u32)],
+        limit: usize,
+        due: &[hookd_store::DueDelivery],
+    ) {
+        if due.len() >= limit {
+            return;
+        }
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        if queued.generation != generation {
+            return;
+        }
+        let mut taken: HashMap<&EndpointId, usize> = HashMap::new();
+        for delivery in due {
+            *taken.entry(&delivery.endpoint_id).or_default() += 1;
+        }
+        let rooms: HashMap<&EndpointId, usize> = rooms
+            .iter()
+            .map(|(id, room)| (id, *room as usize))
+            .collect();
+        let lane_cap = self.lane_cap();
+        let still_due = |id: &EndpointId| {
+            let room = rooms.get(id).copied().unwrap_or(lane_cap);
+            room == 0 || taken.get(id).copied().unwrap_or(0) >= room
+        };
+        if queued.all {
+            // The endpoints passed over, or given all their room, may have more.
+            queued.all = false;
+            let maybe: HashSet<EndpointId> = rooms
+                .keys()
+                .chain(taken.keys())
+                .filter(|id| still_due(id))
+                .map(|id| (*id).clone())
+                .collect();
+            queued.endpoints = maybe;
+        } else {
+            queued.endpoints.retain(|id| still_due(id));
+        }
     }
 
     fn lane_cap(&self) -> usize {
@@ -140,5 +276,129 @@ impl Drop for Ticket {
             // Room again where there was none: the dispatcher may claim more.
             self.wake.notify_one();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hookd_core::{AppId, MessageId, TriggerType};
+    use hookd_store::{DeliveryId, DueDelivery};
+
+    use super::*;
+
+    fn lanes() -> Lanes {
+        // 2 in flight per endpoint, so a lane holds 4; 8 in flight overall, so room for 16.
+        Lanes::new(2, 8, Arc::new(Notify::new()))
+    }
+
+    fn endpoint(n: u8) -> EndpointId {
+        EndpointId::from_stored(format!("ep_{n}"))
+    }
+
+    fn due(endpoint: &EndpointId) -> DueDelivery {
+        DueDelivery {
+            id: DeliveryId(1),
+            app_id: AppId::from_stored("app_1".into()),
+            msg_id: MessageId::from_stored("msg_1".into()),
+            endpoint_id: endpoint.clone(),
+            event_type: "a".into(),
+            payload: "{}".into(),
+            url: "http://127.0.0.1:1/".into(),
+            secrets: Vec::new(),
+            headers: Default::default(),
+            attempts_made: 0,
+            trigger: TriggerType::Scheduled,
+        }
+    }
+
+    /// Runs a claim that found `taken` and drained what the lanes let it take.
+    fn drained(lanes: &Lanes, taken: &[DueDelivery]) {
+        let generation = lanes.generation();
+        let rooms = lanes.rooms();
+        lanes.claimed(generation, &rooms, 16, taken);
+    }
+
+    fn room_of(offer: &Offer, endpoint: &EndpointId) -> u32 {
+        offer
+            .rooms
+            .iter()
+            .find(|(id, _)| id == endpoint)
+            .map_or(offer.default_room, |(_, room)| *room)
+    }
+
+    #[test]
+    fn nothing_is_handed_over_until_a_claim_finds_the_queue_drained() {
+        let lanes = lanes();
+        assert!(lanes.offer().is_none(), "the store may hold a backlog");
+
+        drained(&lanes, &[]);
+
+        let offer = lanes.offer().expect("an offer once drained");
+        assert_eq!(offer.default_room, 4);
+        assert_eq!(offer.limit, 16);
+        assert!(offer.rooms.is_empty());
+    }
+
+    #[test]
+    fn an_endpoint_with_deliveries_queued_gets_none_until_a_claim_takes_them() {
+        let lanes = lanes();
+        drained(&lanes, &[]);
+        let (busy, other) = (endpoint(1), endpoint(2));
+
+        lanes.queued(std::slice::from_ref(&busy));
+        let offer = lanes.offer().unwrap();
+        assert_eq!(room_of(&offer, &busy), 0);
+        assert_eq!(room_of(&offer, &other), 4);
+
+        // A claim that took all the lane could hold proves nothing: more may be due.
+        let full: Vec<DueDelivery> = (0..4).map(|_| due(&busy)).collect();
+        drained(&lanes, &full);
+        let tickets: Vec<Ticket> = full.iter().map(|d| lanes.ticket(&d.endpoint_id)).collect();
+        assert_eq!(room_of(&lanes.offer().unwrap(), &busy), 0);
+        drop(tickets);
+
+        // One that took fewer than the room did: the endpoint's queue is empty.
+        drained(&lanes, &[due(&busy)]);
+        assert_eq!(room_of(&lanes.offer().unwrap(), &busy), 4);
+    }
+
+    #[test]
+    fn a_claim_during_which_deliveries_were_queued_clears_nothing() {
+        let lanes = lanes();
+        drained(&lanes, &[]);
+        let ep = endpoint(1);
+        lanes.queued(std::slice::from_ref(&ep));
+
+        let generation = lanes.generation();
+        let rooms = lanes.rooms();
+        lanes.queued(std::slice::from_ref(&ep));
+        lanes.claimed(generation, &rooms, 16, &[]);
+
+        assert_eq!(room_of(&lanes.offer().unwrap(), &ep), 0);
+    }
+
+    #[test]
+    fn a_claim_cut_short_by_its_limit_clears_nothing() {
+        let lanes = lanes();
+        let ep = endpoint(1);
+        let generation = lanes.generation();
+        lanes.claimed(generation, &[], 2, &[due(&ep), due(&endpoint(2))]);
+        assert!(lanes.offer().is_none());
+    }
+
+    #[test]
+    fn handed_over_deliveries_fill_their_lane_and_the_overall_room() {
+        let lanes = lanes();
+        drained(&lanes, &[]);
+        let ep = endpoint(1);
+
+        let tickets: Vec<Ticket> = (0..3).map(|_| lanes.ticket(&ep)).collect();
+        let offer = lanes.offer().unwrap();
+        assert_eq!(room_of(&offer, &ep), 1);
+        assert_eq!(offer.limit, 13);
+
+        let more: Vec<Ticket> = (0..13).map(|n| lanes.ticket(&endpoint(n + 2))).collect();
+        assert!(lanes.offer().is_none(), "no room left overall");
+        drop((tickets, more));
     }
 }

@@ -1,5 +1,5 @@
 //! The delivery worker: claims due deliveries, runs each in its endpoint's lane, and hands the
-//! results to the recorder.
+//! results to the commit loop.
 //!
 //! The dispatcher sleeps until it is woken (a new message, room in a full lane, a retry
 //! recorded, or, on a shared database, any of these on another node) or the next delivery falls
@@ -18,21 +18,23 @@
 
 mod deliver;
 mod lanes;
-mod recorder;
 mod wakeups;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hookd_core::Timestamp;
-use hookd_store::{DueDelivery, Wakeups};
-use tokio::sync::{mpsc, watch};
+use hookd_store::{DeliveryId, DueDelivery, Handoff, Wakeups, Written};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
-use recorder::Record;
 
 use crate::api::error::error_chain;
+use crate::commit::Record;
+use crate::config::Config;
 use crate::state::AppState;
 
 /// The most deliveries one claim takes.
@@ -41,7 +43,7 @@ const CLAIM_BATCH: usize = 256;
 /// finds the leases a dead node left once they run out.
 const IDLE_POLL: Duration = Duration::from_secs(5);
 /// What a lease must still cover after a request's timeout when the request starts: time for
-/// the recorder to write the outcome, retries included.
+/// the commit loop to write the outcome, retries included.
 const RECORD_ALLOWANCE: Duration = Duration::from_secs(10);
 
 /// The shortest `delivery_lease` that lets a claimed delivery wait one full round of requests
@@ -55,6 +57,7 @@ pub fn shortest_lease(delivery_timeout: Duration) -> Duration {
 /// `wakeups`, on a shared database, wake it when other nodes queue work.
 pub fn spawn(
     state: AppState,
+    dispatch: Dispatch,
     shutdown: watch::Receiver<bool>,
     wakeups: Option<Wakeups>,
 ) -> JoinHandle<()> {
@@ -65,35 +68,116 @@ pub fn spawn(
             shutdown.clone(),
         ));
     }
-    tokio::spawn(run(state, shutdown))
+    tokio::spawn(run(state, dispatch, shutdown))
 }
 
-async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let (records, record_queue) = mpsc::channel(4 * CLAIM_BATCH);
-    let recorder = tokio::spawn(recorder::run(state.clone(), record_queue));
-    let lanes = Lanes::new(
-        state.config.max_in_flight_per_endpoint,
-        state.config.max_in_flight,
-        state.wake.clone(),
-    );
+/// The lanes of a node that runs the worker, and where the commit loop can hand it new
+/// deliveries: only with a store that `hands_over` (one process alone).
+pub fn lanes(config: &Config, wake: Arc<Notify>, hands_over: bool) -> (Dispatch, Option<Handover>) {
+    let lanes = Arc::new(Lanes::new(
+        config.max_in_flight_per_endpoint,
+        config.max_in_flight,
+        wake,
+    ));
+    let (sender, handed) = mpsc::unbounded_channel();
+    let handover = hands_over.then(|| Handover {
+        lanes: lanes.clone(),
+        lease: config.delivery_lease,
+        sender,
+    });
+    (Dispatch { lanes, handed }, handover)
+}
+
+/// The dispatcher's side of the lanes: what it claims into, and the deliveries handed over.
+pub struct Dispatch {
+    lanes: Arc<Lanes>,
+    handed: mpsc::UnboundedReceiver<Handed>,
+}
+
+/// The commit loop's side: it offers new deliveries to the worker as it stores them, leased
+/// already, so no claim has to read them back.
+pub struct Handover {
+    lanes: Arc<Lanes>,
+    lease: Duration,
+    sender: mpsc::UnboundedSender<Handed>,
+}
+
+/// A delivery handed over, with its place in its lane.
+struct Handed {
+    leased: Leased,
+    ticket: Ticket,
+}
+
+impl Handover {
+    /// What the next batch may hand over, if anything.
+    pub fn offer(&self, now: Timestamp) -> Option<Handoff> {
+        if self.sender.is_closed() {
+            return None;
+        }
+        let offer = self.lanes.offer()?;
+        Some(Handoff {
+            now,
+            lease_until: now.saturating_add(self.lease),
+            rooms: offer.rooms,
+            default_room: offer.default_room,
+            limit: offer.limit,
+        })
+    }
+
+    /// Takes what a batch written with `handoff` handed over, and notes where it queued
+    /// deliveries instead. Returns whether a claim should take those now (an endpoint whose
+    /// lane is full is claimed for when it has room again), and the deliveries the worker can
+    /// no longer take (it stopped): they must be given back.
+    pub fn accept(&self, handoff: &Handoff, written: &mut Written) -> (bool, Vec<DeliveryId>) {
+        self.lanes.queued(&written.queued);
+        let mut refused = Vec::new();
+        for due in written.handed.drain(..) {
+            let ticket = self.lanes.ticket(&due.endpoint_id);
+            let handed = Handed {
+                leased: Leased {
+                    due,
+                    lease_until: handoff.lease_until,
+                },
+                ticket,
+            };
+            if let Err(mpsc::error::SendError(handed)) = self.sender.send(handed) {
+                refused.push(handed.leased.due.id);
+            }
+        }
+        // After the tickets: a lane this batch filled needs no claim.
+        let claim = written.queued.iter().any(|id| self.lanes.has_room(id));
+        (claim, refused)
+    }
+}
+
+async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<bool>) {
+    let Dispatch {
+        lanes,
+        handed: mut handover,
+    } = dispatch;
     let lease = state.config.delivery_lease;
     let per_endpoint = u32::try_from(state.config.max_in_flight_per_endpoint).unwrap_or(u32::MAX);
     let mut tasks = JoinSet::new();
+    let mut claim_now = true;
+    let mut deadline = Instant::now();
+    let mut handed = Vec::new();
     while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
-        let mut sleep = IDLE_POLL;
         let room = lanes.room().min(CLAIM_BATCH);
-        if room > 0 {
+        if claim_now && room > 0 {
             let now = state.now();
             let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
+            let generation = lanes.generation();
             let rooms = lanes.rooms();
+            let mut sleep = IDLE_POLL;
             match state
                 .store
                 .claim_due(now, lease_until, limit, per_endpoint, &rooms)
                 .await
             {
                 Ok(claim) => {
+                    lanes.claimed(generation, &rooms, room, &claim.due);
                     let claimed = claim.due.len();
                     for due in claim.due {
                         let ticket = lanes.ticket(&due.endpoint_id);
@@ -101,7 +185,6 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                             state.clone(),
                             Leased { due, lease_until },
                             ticket,
-                            records.clone(),
                             shutdown.clone(),
                         ));
                     }
@@ -117,16 +200,31 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
                     sleep = Duration::from_secs(1);
                 }
             }
+            deadline = Instant::now() + sleep;
+        } else if claim_now {
+            // No room: a lane's room coming back wakes the dispatcher.
+            deadline = Instant::now() + IDLE_POLL;
         }
-        tokio::select! {
-            _ = state.wake.notified() => {}
-            _ = tokio::time::sleep(sleep) => {}
-            _ = shutdown.changed() => {}
+        // Deliveries handed over need no claim: only a wake-up or the due time makes one.
+        claim_now = tokio::select! {
+            _ = state.wake.notified() => true,
+            _ = tokio::time::sleep_until(deadline) => true,
+            _ = handover.recv_many(&mut handed, CLAIM_BATCH) => false,
+            _ = shutdown.changed() => false,
+        };
+        for Handed { leased, ticket } in handed.drain(..) {
+            tasks.spawn(deliver_one(state.clone(), leased, ticket, shutdown.clone()));
         }
     }
+    // What was handed over and not yet taken is given back; the commit loop gives back what
+    // it hands over from now on.
+    handover.close();
+    while let Ok(Handed { leased, ticket }) = handover.try_recv() {
+        drop(ticket);
+        state.commits.record(Record::Released(leased.due.id)).await;
+    }
+    // Their outcomes are handed to the commit loop, which writes them before the server ends.
     while tasks.join_next().await.is_some() {}
-    drop(records);
-    let _ = recorder.await;
 }
 
 /// A claimed delivery and the end of its lease.
@@ -139,7 +237,6 @@ async fn deliver_one(
     state: AppState,
     Leased { due, lease_until }: Leased,
     ticket: Ticket,
-    records: mpsc::Sender<Record>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let record = tokio::select! {
@@ -161,5 +258,5 @@ async fn deliver_one(
         }
     };
     drop(ticket);
-    let _ = records.send(record).await;
+    state.commits.record(record).await;
 }

@@ -1,27 +1,38 @@
 //! Message intake in SQLite: store a batch of messages and queue one delivery per endpoint
-//! that wants each, in one transaction.
+//! that wants each, in one transaction, which also records the outcomes of attempts that
+//! finished meanwhile (one commit, one fsync for both).
 //!
 //! The batch costs two round trips to the connection's thread whatever its size (see
 //! `script`): one begins the transaction and reads the applications and their endpoints, the
 //! other inserts the messages and the deliveries and commits. Each statement takes its rows as
 //! one JSON array (`json_each`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use hookd_core::filter::endpoint_wants;
-use hookd_core::{EndpointId, Message};
+use hookd_core::{EndpointId, Message, Timestamp, TriggerType};
 use serde_json::json;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 use super::column::{json_list, list_from_json, list_to_json};
 use super::script::{Script, Then};
-use crate::{Inserted, NewMessage, Result, StoreError};
+use crate::secrets::Secrets;
+use crate::{
+    DeliveryId, DueDelivery, Handoff, Inserted, NewMessage, Outcome, Result, Sealer, StoreError,
+    Written,
+};
 
-/// What the fan-out needs to know about an enabled endpoint.
+/// What the fan-out needs to know about an enabled endpoint, and what a handed-over delivery
+/// needs to be sent.
 struct Subscriber {
     id: String,
     event_types: Option<Vec<String>>,
     channels: Option<Vec<String>>,
+    url: String,
+    secret: String,
+    retired_secrets: String,
+    headers: String,
 }
 
 /// Begins the transaction and reads each application of `?1` (a JSON list) that exists, with
@@ -29,33 +40,88 @@ struct Subscriber {
 /// the single writer nothing can change them until the commit.
 const READ_SUBSCRIBERS: &str = "
     BEGIN IMMEDIATE;
-    SELECT a.id AS app_id, e.id, e.event_types, e.channels
+    SELECT a.id AS app_id, e.id, e.event_types, e.channels, e.url, e.secret,
+           e.retired_secrets, e.headers
     FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
     WHERE a.id IN (SELECT value FROM json_each(?1))";
 
 /// Inserts the messages of `?1` and returns the ids of those inserted (`ON CONFLICT` names the
 /// event-id key alone: any other violation is still an error; `WHERE true` lets an upsert
 /// follow a `SELECT`). Then queues the deliveries of `?2` whose message went in, each due when
-/// its message was created, and commits.
-const INSERT_AND_QUEUE: &str = "
-    INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
-                          retention_days, created_at)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-           value ->> 6, value ->> 7
-    FROM json_each(?1) WHERE true
-    ON CONFLICT (app_id, event_id) DO NOTHING
-    RETURNING id;
-    INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
-                            next_attempt_at, lease_until, trigger_type)
-    SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
-    FROM json_each(?2)
-    WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
-    COMMIT";
+/// its message was created; stores those of `?6` leased until `?7`, returning their ids
+/// (`delivery_id`); records the attempts' outcomes of `?4` and `?5` (`record!`), and commits.
+const INSERT_AND_QUEUE: &str = concat!(
+    "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
+                           retention_days, created_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+            value ->> 6, value ->> 7
+     FROM json_each(?1) WHERE true
+     ON CONFLICT (app_id, event_id) DO NOTHING
+     RETURNING id;
+     INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
+                             next_attempt_at, lease_until, trigger_type)
+     SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
+     FROM json_each(?2)
+     WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
+     INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
+                             next_attempt_at, lease_until, trigger_type)
+     SELECT value ->> 0, value ->> 1, value ->> 2, 3, 0, value ->> 3, ?7, ?3
+     FROM json_each(?6)
+     WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)
+     RETURNING id AS delivery_id, msg_id, endpoint_id;",
+    record!("?4", "?5"),
+    "COMMIT"
+);
 
-pub(super) async fn insert_messages(
+/// The room a handoff leaves, as the batch's deliveries use it up.
+struct Room<'h> {
+    handoff: &'h Handoff,
+    left: HashMap<&'h str, u32>,
+    total: u32,
+}
+
+impl<'h> Room<'h> {
+    fn new(handoff: &'h Handoff) -> Room<'h> {
+        Room {
+            handoff,
+            left: handoff
+                .rooms
+                .iter()
+                .map(|(id, room)| (id.as_str(), *room))
+                .collect(),
+            total: handoff.limit,
+        }
+    }
+
+    /// Takes one place for a new delivery to `endpoint`, if there is one.
+    fn take(&mut self, endpoint: &'h str) -> bool {
+        let left = self
+            .left
+            .entry(endpoint)
+            .or_insert(self.handoff.default_room);
+        if *left == 0 || self.total == 0 {
+            return false;
+        }
+        *left -= 1;
+        self.total -= 1;
+        true
+    }
+}
+
+/// Stores a batch of messages with their deliveries, and records `outcomes`, in one
+/// transaction (see `Store::write_batch`); with `handoff`, leases to the caller as many new
+/// deliveries as its room allows.
+pub(super) async fn write_batch(
     writer: &SqlitePool,
+    sealer: &Sealer,
     batch: &[NewMessage],
-) -> Result<Vec<Result<Inserted>>> {
+    outcomes: &[Outcome],
+    handoff: Option<&Handoff>,
+) -> Result<Written> {
+    if batch.is_empty() {
+        super::queue::record_outcomes(writer, outcomes).await?;
+        return Ok(Written::default());
+    }
     let app_ids = json_list(
         batch
             .iter()
@@ -74,37 +140,70 @@ pub(super) async fn insert_messages(
                 id,
                 event_types: list_from_json(row, "event_types")?,
                 channels: list_from_json(row, "channels")?,
+                url: row.try_get("url")?,
+                secret: row.try_get("secret")?,
+                retired_secrets: row.try_get("retired_secrets")?,
+                headers: row.try_get("headers")?,
             });
         }
     }
+    let mut room = handoff.map(Room::new);
     let mut messages = Vec::with_capacity(batch.len());
-    let mut deliveries = Vec::new();
-    // Per message: its application is gone (None), or how many deliveries it queues.
+    let (mut queued, mut handed) = (Vec::new(), Vec::new());
+    let mut queued_to = HashSet::new();
+    // Per message: its application is gone (None), or how many deliveries it makes.
     let mut fanned = Vec::with_capacity(batch.len());
     for NewMessage { message } in batch {
         let Some(endpoints) = subscribers.get(message.app_id.as_str()) else {
             fanned.push(None);
             continue;
         };
-        let before = deliveries.len();
-        deliveries.extend(
-            endpoints
-                .iter()
-                .filter(|s| {
-                    endpoint_wants(
-                        s.event_types.as_deref(),
-                        s.channels.as_deref(),
-                        &message.event_type,
-                        message.channels.as_deref(),
-                    )
-                })
-                .map(|s| delivery_row(message, &s.id)),
-        );
+        let mut made = 0;
+        // A message without a payload is queued: the claim fails it.
+        let sendable = message.payload.as_deref().is_some_and(|p| !p.is_empty());
+        for endpoint in endpoints.iter().filter(|s| {
+            endpoint_wants(
+                s.event_types.as_deref(),
+                s.channels.as_deref(),
+                &message.event_type,
+                message.channels.as_deref(),
+            )
+        }) {
+            made += 1;
+            let row = delivery_row(message, &endpoint.id);
+            match room
+                .as_mut()
+                .map(|room| sendable && room.take(&endpoint.id))
+            {
+                Some(true) => handed.push(row),
+                Some(false) => {
+                    queued_to.insert(endpoint.id.as_str());
+                    queued.push(row);
+                }
+                None => queued.push(row),
+            }
+        }
         messages.push(message_row(message));
-        fanned.push(Some(count(deliveries.len() - before)?));
+        fanned.push(Some(made));
     }
-    let stored = insert_and_queue(&mut script, messages, deliveries).await?;
-    Ok(batch
+    let rows = insert_and_queue(
+        &mut script,
+        messages,
+        queued,
+        outcomes,
+        handoff.map(|h| (handed, h.lease_until)),
+    )
+    .await?;
+    let stored: HashSet<String> = rows
+        .iter()
+        .filter(|row| row.try_column("delivery_id").is_err())
+        .map(|row| row.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let handed = match handoff {
+        Some(handoff) => handed_over(sealer, handoff, batch, &subscribers, &rows)?,
+        None => Vec::new(),
+    };
+    let inserted = batch
         .iter()
         .zip(fanned)
         .map(|(NewMessage { message }, fanned)| match fanned {
@@ -114,24 +213,104 @@ pub(super) async fn insert_messages(
             }
             Some(deliveries) => Ok(Inserted {
                 msg_id: message.id.clone(),
-                deliveries,
+                deliveries: count(deliveries)?,
             }),
         })
-        .collect())
+        .collect();
+    Ok(Written {
+        inserted,
+        handed,
+        queued: queued_to
+            .into_iter()
+            .map(|id| EndpointId::from_stored(id.to_owned()))
+            .collect(),
+    })
 }
 
-/// Runs `INSERT_AND_QUEUE`: the ids of the messages inserted.
+/// The deliveries `INSERT_AND_QUEUE` stored leased (its `delivery_id` rows), ready to send.
+fn handed_over(
+    sealer: &Sealer,
+    handoff: &Handoff,
+    batch: &[NewMessage],
+    subscribers: &HashMap<String, Vec<Subscriber>>,
+    rows: &[SqliteRow],
+) -> Result<Vec<DueDelivery>> {
+    let messages: HashMap<&str, &Message> = batch
+        .iter()
+        .map(|m| (m.message.id.as_str(), &m.message))
+        .collect();
+    let endpoints: HashMap<&str, &Subscriber> = subscribers
+        .values()
+        .flatten()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    // Opened once per endpoint, not per delivery.
+    let mut opened: HashMap<&str, (Vec<String>, BTreeMap<String, String>)> = HashMap::new();
+    let mut handed = Vec::new();
+    for row in rows.iter().filter(|r| r.try_column("delivery_id").is_ok()) {
+        let msg_id: String = row.try_get("msg_id")?;
+        let endpoint_id: String = row.try_get("endpoint_id")?;
+        let (Some(message), Some(endpoint)) = (
+            messages.get(msg_id.as_str()),
+            endpoints.get(endpoint_id.as_str()),
+        ) else {
+            return Err(StoreError::Corrupt(
+                "a handed-over delivery of no message or endpoint in the batch".into(),
+            ));
+        };
+        let (secrets, headers) = match opened.get(endpoint.id.as_str()) {
+            Some(known) => known.clone(),
+            None => {
+                let secrets = Secrets::open(
+                    sealer,
+                    &endpoint.id,
+                    &endpoint.secret,
+                    &endpoint.retired_secrets,
+                )?
+                .valid_at(handoff.now);
+                let headers = crate::convert::json_to_map("headers", &endpoint.headers)?;
+                opened.insert(&endpoint.id, (secrets.clone(), headers.clone()));
+                (secrets, headers)
+            }
+        };
+        handed.push(DueDelivery {
+            id: DeliveryId(row.try_get("delivery_id")?),
+            app_id: message.app_id.clone(),
+            msg_id: message.id.clone(),
+            endpoint_id: EndpointId::from_stored(endpoint_id),
+            event_type: message.event_type.clone(),
+            payload: message.payload.clone().unwrap_or_default(),
+            url: endpoint.url.clone(),
+            secrets,
+            headers,
+            attempts_made: 0,
+            trigger: TriggerType::Scheduled,
+        });
+    }
+    Ok(handed)
+}
+
+/// Runs `INSERT_AND_QUEUE` with `queued` deliveries and, if any, `handed` ones leased until
+/// the time given: the rows of the messages inserted (`id`) and of the deliveries handed over
+/// (`delivery_id`).
 async fn insert_and_queue(
     script: &mut Script,
     messages: Vec<serde_json::Value>,
-    deliveries: Vec<serde_json::Value>,
-) -> Result<HashSet<String>> {
+    queued: Vec<serde_json::Value>,
+    outcomes: &[Outcome],
+    handed: Option<(Vec<serde_json::Value>, Timestamp)>,
+) -> Result<Vec<SqliteRow>> {
+    let (attempts, moves) = super::queue::outcome_params(outcomes);
+    let (handed, lease_until) = handed.unwrap_or_default();
     let query = sqlx::query(INSERT_AND_QUEUE)
         .bind(serde_json::Value::Array(messages).to_string())
-        .bind(serde_json::Value::Array(deliveries).to_string())
-        .bind(hookd_core::TriggerType::Scheduled.code());
-    let rows = script.run(query, Then::Committed).await?;
-    rows.iter().map(|row| Ok(row.try_get("id")?)).collect()
+        .bind(serde_json::Value::Array(queued).to_string())
+        .bind(TriggerType::Scheduled.code())
+        .bind(attempts)
+        .bind(moves)
+        .bind(serde_json::Value::Array(handed).to_string())
+        .bind(lease_until.as_millis());
+    script.run(query, Then::Committed).await
 }
 
 /// One row of `?1` in `INSERT_AND_QUEUE`.
@@ -172,13 +351,15 @@ pub(super) async fn insert_for_endpoint(
     script
         .run(sqlx::query("BEGIN IMMEDIATE"), Then::StayOpen)
         .await?;
-    let stored = insert_and_queue(
+    let rows = insert_and_queue(
         &mut script,
         vec![message_row(message)],
         vec![delivery_row(message, endpoint.as_str())],
+        &[],
+        None,
     )
     .await?;
-    if !stored.contains(message.id.as_str()) {
+    if rows.is_empty() {
         return Err(StoreError::Conflict("message with this eventId"));
     }
     Ok(Inserted {

@@ -7,9 +7,11 @@
 //! This file opens the database and routes each `Store` method to its module and pool; the
 //! SQL lives in one module per noun.
 
-// First: its macros are used by the modules below.
+// First: their macros are used by the modules below.
 #[macro_use]
 mod script;
+#[macro_use]
+mod queue;
 
 mod app;
 mod attempt;
@@ -20,7 +22,6 @@ mod event_type;
 mod fanout;
 mod idempotency;
 mod message;
-mod queue;
 mod redeliver;
 mod retention;
 mod schema;
@@ -39,9 +40,9 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    AttemptFilter, Claim, DeliveryId, Destination, EndpointStats, Inserted, MessageFilter,
+    AttemptFilter, Claim, DeliveryId, Destination, EndpointStats, Handoff, Inserted, MessageFilter,
     NewMessage, Outcome, Page, PageQuery, QueuedMessage, QueuedMessageFilter, Resend, Result,
-    Sealer, Sharing, Store, TokenRecord, Wakeups,
+    Sealer, Sharing, Store, TokenRecord, Wakeups, Written,
 };
 
 const READERS: u32 = 4;
@@ -92,6 +93,9 @@ impl SqliteStore {
 fn pool(size: u32) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .max_connections(size)
+        // sqlx pings a connection each time it is taken from the pool: a round trip to its
+        // thread, for a file that cannot hang up. The writer is taken for every write.
+        .test_before_acquire(false)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
@@ -184,7 +188,21 @@ impl Store for SqliteStore {
     }
 
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>> {
-        fanout::insert_messages(&self.writer, batch).await
+        let written = fanout::write_batch(&self.writer, &self.sealer, batch, &[], None).await?;
+        Ok(written.inserted)
+    }
+
+    async fn write_batch(
+        &self,
+        batch: &[NewMessage],
+        outcomes: &[Outcome],
+        handoff: Option<&Handoff>,
+    ) -> Result<Written> {
+        fanout::write_batch(&self.writer, &self.sealer, batch, outcomes, handoff).await
+    }
+
+    fn hands_over(&self) -> bool {
+        true
     }
 
     async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>> {

@@ -198,29 +198,52 @@ fn due_delivery(row: &SqliteRow, sealer: &Sealer, now: Timestamp) -> Result<Due>
     })))
 }
 
-/// Logs the attempts (`?1`, made by `attempt::rows`), then moves the deliveries on (`?2`:
-/// `[id, status, next_attempt_at]` each), in one round trip whatever the batch's size. An
-/// attempt that finishes after its application was deleted is not logged; a delivery row
-/// deleted meanwhile (its endpoint went) updates nothing.
+/// Logs the attempts (the JSON array parameter `$attempts`, made by `attempt::rows`), then
+/// moves the deliveries on (`$moves`: `[id, status, next_attempt_at]` each), whatever the
+/// batch's size. An attempt that finishes after its application was deleted is not logged; a
+/// delivery row deleted meanwhile (its endpoint went) updates nothing. Inside a transaction.
+macro_rules! record {
+    ($attempts:literal, $moves:literal) => {
+        concat!(
+            "INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
+                                   response_status_code, response, response_duration_ms,
+                                   trigger_type, failure_reason, created_at)
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
+                    value->>6, value->>7, value->>8, value->>9, value->>10, value->>11
+             FROM json_each(",
+            $attempts,
+            ") WHERE EXISTS (SELECT 1 FROM applications WHERE id = value->>1);
+             UPDATE deliveries SET status = moved.value->>1, next_attempt_at = moved.value->>2,
+                                   lease_until = NULL, attempts_made = attempts_made + 1
+             FROM json_each(",
+            $moves,
+            ") AS moved
+             WHERE deliveries.id = moved.value->>0;"
+        )
+    };
+}
+
+/// `record!` alone, in one round trip.
 const RECORD_OUTCOMES: &str = concat!(
     light!(),
-    "BEGIN IMMEDIATE;
-    INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
-                          response_status_code, response, response_duration_ms,
-                          trigger_type, failure_reason, created_at)
-    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
-           value->>7, value->>8, value->>9, value->>10, value->>11
-    FROM json_each(?1)
-    WHERE EXISTS (SELECT 1 FROM applications WHERE id = value->>1);
-    UPDATE deliveries SET status = moved.value->>1, next_attempt_at = moved.value->>2,
-                          lease_until = NULL, attempts_made = attempts_made + 1
-    FROM json_each(?2) AS moved
-    WHERE deliveries.id = moved.value->>0;
-    COMMIT;",
+    "BEGIN IMMEDIATE;",
+    record!("?1", "?2"),
+    "COMMIT;",
     full!()
 );
 
 pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -> Result<()> {
+    let (attempts, moves) = outcome_params(outcomes);
+    run_once(
+        writer,
+        sqlx::query(RECORD_OUTCOMES).bind(attempts).bind(moves),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The two parameters of `record!` for `outcomes`.
+pub(super) fn outcome_params(outcomes: &[Outcome]) -> (String, String) {
     let moves: Vec<serde_json::Value> = outcomes
         .iter()
         .map(|outcome| {
@@ -232,11 +255,10 @@ pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -
             serde_json::json!([outcome.delivery.0, status.code(), next_attempt_at])
         })
         .collect();
-    let query = sqlx::query(RECORD_OUTCOMES)
-        .bind(attempt::rows(outcomes.iter().map(|o| &o.attempt)))
-        .bind(serde_json::Value::Array(moves).to_string());
-    run_once(writer, query).await?;
-    Ok(())
+    (
+        attempt::rows(outcomes.iter().map(|o| &o.attempt)),
+        serde_json::Value::Array(moves).to_string(),
+    )
 }
 
 pub(super) async fn release(writer: &SqlitePool, ids: &[DeliveryId]) -> Result<()> {

@@ -28,6 +28,15 @@ use crate::Result;
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
 
+/// NULL arguments added after a script's own. sqlx binds a statement's numbered parameters
+/// (`?4`) by number, but takes each number the statement skips (here `?1` to `?3`) for a
+/// positional parameter and binds it to the next argument in a count that runs on across the
+/// script's statements; once that count passes the number of arguments, it stops binding the
+/// statement, silently, so its later parameters read NULL. A script whose statements skip
+/// numbers (`INSERT_AND_QUEUE`'s do) would lose writes that way. The skipped numbers are bound
+/// to padding or to other statements' values, which the statement never reads.
+const PADDING: usize = 32;
+
 /// Starts a stretch of commits that need no fsync of their own (see the module's docs); the
 /// script must end it with `FULL`.
 macro_rules! light {
@@ -70,6 +79,7 @@ impl Script {
     /// script of a transaction starts with `BEGIN IMMEDIATE`; `then` says how this one ends.
     pub(super) async fn run(&mut self, query: Query<'_>, then: Then) -> Result<Vec<SqliteRow>> {
         self.open = true;
+        let query = (0..PADDING).fold(query, |query, _| query.bind(None::<i64>));
         match query.fetch_all(&mut *self.conn).await {
             Ok(rows) => {
                 self.open = then == Then::StayOpen;

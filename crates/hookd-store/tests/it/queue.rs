@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use hookd_core::{AttemptStatus, Endpoint, Message, TriggerType};
-use hookd_store::{Claim, DueDelivery, NextStep, Outcome, Store};
+use hookd_store::{
+    AttemptFilter, Claim, DueDelivery, Handoff, NewMessage, NextStep, Outcome, PageQuery, Store,
+};
 
 use crate::each_store;
 use crate::fixtures::{T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, send};
@@ -357,6 +359,206 @@ async fn release_all_gives_back_every_lease() {
 
         let all = claim(store, 10, 10).await;
         assert_eq!(msg_ids(&all), ids_of(&[&m[0], &m[1], &m[2]]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_batch_stores_new_messages_and_records_outcomes() {
+    each_store(async |store| {
+        let first = queued_at(store, &[0]).await.remove(0);
+        let due = claim(store, 0, 10).await.due.remove(0);
+        let second = Message {
+            created_at: at(5),
+            ..message(&first.app_id, "a")
+        };
+        let delivered = outcome(&due, AttemptStatus::Success, 200, NextStep::Delivered);
+
+        let inserted = store
+            .write_batch(
+                &[NewMessage {
+                    message: second.clone(),
+                }],
+                std::slice::from_ref(&delivered),
+                None,
+            )
+            .await
+            .unwrap()
+            .inserted;
+
+        assert_eq!(inserted.len(), 1);
+        assert_eq!(inserted[0].as_ref().unwrap().deliveries, 1);
+        let (page, filter) = (PageQuery::default(), AttemptFilter::default());
+        let logged = store
+            .list_attempts_by_message(&first.app_id, &first.id, &page, &filter)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(logged.len(), 1, "the outcome was recorded");
+        assert_eq!(logged[0].id, delivered.attempt.id);
+        // After the first lease ran out: the delivered one is done, not leased any more.
+        let next = claim(store, LEASE + 10, 10).await;
+        assert_eq!(
+            msg_ids(&next),
+            ids_of(&[&second]),
+            "the new message is queued, the delivered one is not"
+        );
+
+        // Either half alone.
+        let retry = outcome(
+            &next.due[0],
+            AttemptStatus::Fail,
+            500,
+            NextStep::RetryAt(at(900)),
+        );
+        let none = store
+            .write_batch(&[], std::slice::from_ref(&retry), None)
+            .await
+            .unwrap();
+        assert!(none.inserted.is_empty());
+        assert_eq!(claim(store, 899, 10).await.next_due_at, Some(at(900)));
+        let third = message(&first.app_id, "a");
+        let alone = store
+            .write_batch(&[NewMessage { message: third }], &[], None)
+            .await
+            .unwrap()
+            .inserted;
+        assert_eq!(alone[0].as_ref().unwrap().deliveries, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_batch_hands_new_deliveries_over_as_far_as_the_room_goes() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let mut with_headers = endpoint(&app.id);
+        with_headers.headers = BTreeMap::from([("x-team".to_owned(), "blue".to_owned())]);
+        let roomy = new_endpoint(store, with_headers).await;
+        let full = new_endpoint(store, endpoint(&app.id)).await;
+        let messages: Vec<NewMessage> = (0..3)
+            .map(|_| NewMessage {
+                message: message(&app.id, "a"),
+            })
+            .collect();
+        let handoff = Handoff {
+            now: at(0),
+            lease_until: at(LEASE),
+            rooms: vec![(full.id.clone(), 0)],
+            default_room: 2,
+            limit: 10,
+        };
+
+        let written = store
+            .write_batch(&messages, &[], Some(&handoff))
+            .await
+            .unwrap();
+
+        assert!(
+            written
+                .inserted
+                .iter()
+                .all(|i| i.as_ref().unwrap().deliveries == 2)
+        );
+        if !store.hands_over() {
+            // A store that does not hand over queues everything, as without a handoff.
+            assert!(written.handed.is_empty());
+            assert_eq!(claim(store, 0, 10).await.due.len(), 6);
+            return;
+        }
+        let handed: Vec<(&str, &str)> = written
+            .handed
+            .iter()
+            .map(|d| (d.msg_id.as_str(), d.endpoint_id.as_str()))
+            .collect();
+        let first_two: Vec<(&str, &str)> = messages[..2]
+            .iter()
+            .map(|m| (m.message.id.as_str(), roomy.id.as_str()))
+            .collect();
+        assert_eq!(
+            handed, first_two,
+            "the endpoint's room, oldest message first"
+        );
+        let sent = &written.handed[0];
+        assert_eq!(sent.payload, messages[0].message.payload.clone().unwrap());
+        assert_eq!(sent.url, roomy.url);
+        assert_eq!(sent.secrets, std::slice::from_ref(&roomy.secret));
+        assert_eq!(sent.headers, roomy.headers);
+        assert_eq!(sent.attempts_made, 0);
+        assert_eq!(written.queued.len(), 2, "both endpoints had some queued");
+
+        // What was handed over is leased: a claim takes only what was queued, until the
+        // lease runs out.
+        let queued = claim(store, 0, 10).await;
+        assert_eq!(queued.due.len(), 4);
+        assert!(
+            queued
+                .due
+                .iter()
+                .all(|d| written.handed.iter().all(|h| h.id != d.id))
+        );
+        let expired = claim(store, LEASE + 1, 10).await;
+        let mut again: Vec<_> = expired.due.iter().map(|d| d.id).collect();
+        again.sort();
+        let mut handed_ids: Vec<_> = written.handed.iter().map(|d| d.id).collect();
+        handed_ids.extend(queued.due.iter().map(|d| d.id));
+        handed_ids.sort();
+        assert_eq!(
+            again, handed_ids,
+            "every lease ran out, handed over or claimed"
+        );
+
+        // The outcome of a handed-over delivery is recorded like any other.
+        let delivered = outcome(sent, AttemptStatus::Success, 200, NextStep::Delivered);
+        store.record_outcomes(&[delivered]).await.unwrap();
+        let later = claim(store, 3 * LEASE, 10).await;
+        assert!(later.due.iter().all(|d| d.id != sent.id));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_handoff_never_goes_past_its_limit_or_to_a_message_without_payload() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        for _ in 0..3 {
+            new_endpoint(store, endpoint(&app.id)).await;
+        }
+        let blank = Message {
+            payload: None,
+            ..message(&app.id, "a")
+        };
+        let messages = vec![
+            NewMessage { message: blank },
+            NewMessage {
+                message: message(&app.id, "a"),
+            },
+        ];
+        let handoff = Handoff {
+            now: at(0),
+            lease_until: at(LEASE),
+            rooms: Vec::new(),
+            default_room: 5,
+            limit: 2,
+        };
+
+        let written = store
+            .write_batch(&messages, &[], Some(&handoff))
+            .await
+            .unwrap();
+
+        if !store.hands_over() {
+            assert!(written.handed.is_empty());
+            return;
+        }
+        assert_eq!(written.handed.len(), 2, "the limit");
+        assert!(
+            written
+                .handed
+                .iter()
+                .all(|d| d.msg_id == messages[1].message.id)
+        );
+        assert_eq!(written.queued.len(), 3);
     })
     .await;
 }
