@@ -12,9 +12,10 @@ use std::time::Duration;
 use hookd_store::{DeliveryId, Inserted, NewMessage, NextStep, Outcome, Store, StoreError};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::timeout;
 
 use crate::api::error::error_chain;
-use crate::worker::Handover;
+use crate::worker::{Handover, NextLook};
 
 /// The most messages one transaction takes.
 const MAX_MESSAGES: usize = 512;
@@ -24,6 +25,10 @@ const MAX_RECORDS: usize = 512;
 const QUEUE_DEPTH: usize = 8192;
 /// How many records may wait before delivery tasks are held back.
 const RECORD_DEPTH: usize = 2048;
+/// How long outcomes with no message to commit with wait for one, or for more outcomes: each
+/// commit writes every page it touched to the WAL again, so many small commits of a few
+/// outcomes each cost far more than one. Nothing waits on them but the log.
+const OUTCOMES_WAIT: Duration = Duration::from_millis(10);
 /// How often recording outcomes on their own is tried before giving up (then the leases run
 /// out and other claims make the attempts again: delivery stays at-least-once).
 const WRITE_TRIES: u32 = 5;
@@ -77,6 +82,7 @@ pub fn spawn(
     store: Arc<dyn Store>,
     wake: Arc<Notify>,
     handover: Option<Handover>,
+    next_look: Option<NextLook>,
 ) -> (CommitHandle, JoinHandle<()>) {
     let (jobs, job_queue) = mpsc::channel(QUEUE_DEPTH);
     let (records, record_queue) = mpsc::channel(RECORD_DEPTH);
@@ -84,6 +90,7 @@ pub fn spawn(
         store,
         wake,
         handover,
+        next_look,
     };
     let task = tokio::spawn(run(writer, job_queue, record_queue));
     (CommitHandle { jobs, records }, task)
@@ -96,6 +103,8 @@ struct Writer {
     wake: Arc<Notify>,
     /// Where new deliveries go straight to the worker, when they can.
     handover: Option<Handover>,
+    /// When this node's dispatcher looks at the queue next (none: wake it for every retry).
+    next_look: Option<NextLook>,
 }
 
 async fn run(
@@ -116,6 +125,15 @@ async fn run(
         // Whatever else is already waiting joins this transaction.
         take_ready(&mut job_queue, &mut jobs, MAX_MESSAGES);
         take_ready(&mut record_queue, &mut records, MAX_RECORDS);
+        if jobs.is_empty() && jobs_open && !records.is_empty() && records.len() < MAX_RECORDS {
+            if let Ok(n) =
+                timeout(OUTCOMES_WAIT, job_queue.recv_many(&mut jobs, MAX_MESSAGES)).await
+            {
+                jobs_open = n > 0;
+            }
+            take_ready(&mut job_queue, &mut jobs, MAX_MESSAGES);
+            take_ready(&mut record_queue, &mut records, MAX_RECORDS);
+        }
         if !jobs.is_empty() || !records.is_empty() {
             writer.commit(&mut jobs, &mut records).await;
         }
@@ -184,14 +202,14 @@ impl Writer {
                 }
             }
         }
-        // Deliveries queued for a claim, or a retry that may fall due sooner than the
-        // dispatcher's sleep. (Room in a lane wakes it when the attempt ends; on PostgreSQL
-        // the cluster-wide room a recorded outcome frees wakes every node through NOTIFY.)
-        if queued
-            || outcomes
-                .iter()
-                .any(|o| matches!(o.next, NextStep::RetryAt(_)))
-        {
+        // Deliveries queued for a claim, or a retry that falls due before the dispatcher
+        // looks again. (Room in a lane wakes it when the attempt ends; on PostgreSQL the
+        // cluster-wide room a recorded outcome frees wakes every node through NOTIFY.)
+        let retry_soon = outcomes.iter().any(|o| match o.next {
+            NextStep::RetryAt(at) => self.next_look.as_ref().is_none_or(|n| n.needs_wake(at)),
+            _ => false,
+        });
+        if queued || retry_soon {
             self.wake.notify_one();
         }
         if !released.is_empty() {

@@ -68,13 +68,15 @@ impl Server {
                     source,
                 })?;
         let wake = Arc::new(Notify::new());
-        let (dispatch, handover) = if config.role.runs_worker() {
-            let (dispatch, handover) = worker::lanes(&config, wake.clone(), store.hands_over());
-            (Some(dispatch), handover)
+        let (dispatch, handover, next_look) = if config.role.runs_worker() {
+            let (dispatch, handover, next_look) =
+                worker::lanes(&config, wake.clone(), store.hands_over());
+            (Some(dispatch), handover, Some(next_look))
         } else {
-            (None, None)
+            (None, None, None)
         };
-        let (commits, commit_task) = commit::spawn(store.clone(), wake.clone(), handover);
+        let (commits, commit_task) =
+            commit::spawn(store.clone(), wake.clone(), handover, next_look);
         let outbound = Outbound::new(config.allowed_networks.clone());
         let state = AppState::new(store, config, outbound, commits, wake);
         Ok(Server {

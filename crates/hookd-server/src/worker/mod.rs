@@ -21,6 +21,7 @@ mod lanes;
 mod wakeups;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use hookd_core::Timestamp;
@@ -42,6 +43,10 @@ const CLAIM_BATCH: usize = 256;
 /// The longest the dispatcher sleeps without looking at the queue: a safety net only, and what
 /// finds the leases a dead node left once they run out.
 const IDLE_POLL: Duration = Duration::from_secs(5);
+/// The shortest sleep until a delivery falls due of its own accord (a retry): retries falling
+/// due a few milliseconds apart are claimed together, not one claim each. New deliveries do
+/// not wait for it: their commit wakes the dispatcher.
+const DUE_BATCHING: Duration = Duration::from_millis(50);
 /// What a lease must still cover after a request's timeout when the request starts: time for
 /// the commit loop to write the outcome, retries included.
 const RECORD_ALLOWANCE: Duration = Duration::from_secs(10);
@@ -71,9 +76,39 @@ pub fn spawn(
     tokio::spawn(run(state, dispatch, shutdown))
 }
 
-/// The lanes of a node that runs the worker, and where the commit loop can hand it new
-/// deliveries: only with a store that `hands_over` (one process alone).
-pub fn lanes(config: &Config, wake: Arc<Notify>, hands_over: bool) -> (Dispatch, Option<Handover>) {
+/// When the dispatcher next looks at the queue of its own accord, so that a retry recorded for
+/// later needs no wake-up (each one costs a claim that finds nothing).
+#[derive(Clone)]
+pub struct NextLook(Arc<AtomicI64>);
+
+impl NextLook {
+    fn new() -> NextLook {
+        NextLook(Arc::new(AtomicI64::new(i64::MAX)))
+    }
+
+    /// Whether a delivery due at `at` needs the dispatcher woken: it does not look by then.
+    pub fn needs_wake(&self, at: Timestamp) -> bool {
+        at.as_millis() < self.0.load(Ordering::Acquire)
+    }
+
+    /// While a claim runs, anything recorded may have been missed by it: wake for all.
+    fn claiming(&self) {
+        self.0.store(i64::MAX, Ordering::Release);
+    }
+
+    fn sleeping_until(&self, at: Timestamp) {
+        self.0.store(at.as_millis(), Ordering::Release);
+    }
+}
+
+/// The lanes of a node that runs the worker, where the commit loop can hand it new
+/// deliveries (only with a store that `hands_over`: one process alone), and when the
+/// dispatcher looks next.
+pub fn lanes(
+    config: &Config,
+    wake: Arc<Notify>,
+    hands_over: bool,
+) -> (Dispatch, Option<Handover>, NextLook) {
     let lanes = Arc::new(Lanes::new(
         config.max_in_flight_per_endpoint,
         config.max_in_flight,
@@ -85,13 +120,20 @@ pub fn lanes(config: &Config, wake: Arc<Notify>, hands_over: bool) -> (Dispatch,
         lease: config.delivery_lease,
         sender,
     });
-    (Dispatch { lanes, handed }, handover)
+    let next_look = NextLook::new();
+    let dispatch = Dispatch {
+        lanes,
+        handed,
+        next_look: next_look.clone(),
+    };
+    (dispatch, handover, next_look)
 }
 
 /// The dispatcher's side of the lanes: what it claims into, and the deliveries handed over.
 pub struct Dispatch {
     lanes: Arc<Lanes>,
     handed: mpsc::UnboundedReceiver<Handed>,
+    next_look: NextLook,
 }
 
 /// The commit loop's side: it offers new deliveries to the worker as it stores them, leased
@@ -154,6 +196,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
     let Dispatch {
         lanes,
         handed: mut handover,
+        next_look,
     } = dispatch;
     let lease = state.config.delivery_lease;
     let per_endpoint = u32::try_from(state.config.max_in_flight_per_endpoint).unwrap_or(u32::MAX);
@@ -161,9 +204,13 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
     let mut claim_now = true;
     let mut deadline = Instant::now();
     let mut handed = Vec::new();
+    let mut handing_over = true;
     while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
         let room = lanes.room().min(CLAIM_BATCH);
+        if claim_now {
+            next_look.claiming();
+        }
         if claim_now && room > 0 {
             let now = state.now();
             let lease_until = now.saturating_add(lease);
@@ -192,7 +239,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                         continue;
                     }
                     if let Some(at) = claim.next_due_at {
-                        sleep = at.since(state.now()).min(IDLE_POLL);
+                        sleep = at.since(state.now()).clamp(DUE_BATCHING, IDLE_POLL);
                     }
                 }
                 Err(e) => {
@@ -201,15 +248,21 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                 }
             }
             deadline = Instant::now() + sleep;
+            next_look.sleeping_until(state.now().saturating_add(sleep));
         } else if claim_now {
             // No room: a lane's room coming back wakes the dispatcher.
             deadline = Instant::now() + IDLE_POLL;
+            next_look.sleeping_until(state.now().saturating_add(IDLE_POLL));
         }
         // Deliveries handed over need no claim: only a wake-up or the due time makes one.
         claim_now = tokio::select! {
             _ = state.wake.notified() => true,
             _ = tokio::time::sleep_until(deadline) => true,
-            _ = handover.recv_many(&mut handed, CLAIM_BATCH) => false,
+            // Closed at once where the store does not hand over (no sender).
+            n = handover.recv_many(&mut handed, CLAIM_BATCH), if handing_over => {
+                handing_over = n > 0;
+                false
+            }
             _ = shutdown.changed() => false,
         };
         for Handed { leased, ticket } in handed.drain(..) {
