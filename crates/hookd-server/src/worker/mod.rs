@@ -239,7 +239,13 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                         continue;
                     }
                     if let Some(at) = claim.next_due_at {
-                        sleep = at.since(state.now()).clamp(DUE_BATCHING, IDLE_POLL);
+                        // Due already (a lane that had room left): claim again at once.
+                        let until = at.since(state.now());
+                        sleep = if until.is_zero() {
+                            until
+                        } else {
+                            until.clamp(DUE_BATCHING, IDLE_POLL)
+                        };
                     }
                 }
                 Err(e) => {
