@@ -213,7 +213,7 @@ impl TestApp {
                 tokio::time::Instant::now() < deadline,
                 "timed out waiting on {path}: {items:?}"
             );
-            // Yield to the server between looks; the recorder commits in batches.
+            // Yield to the server between looks; the commit loop writes outcomes in batches.
             notified += 1;
             tokio::time::sleep(Duration::from_millis(u64::from(notified.min(20)))).await;
         }

@@ -1,5 +1,5 @@
 //! The attempt log in PostgreSQL: lists by endpoint or by message, with their filters, and the
-//! batched insert the recorder's transaction uses.
+//! batched insert the commit loop's outcome transactions use.
 
 use hookd_core::{
     AppId, Attempt, AttemptId, AttemptStatus, EndpointId, FailureReason, MessageId, Timestamp,
