@@ -18,7 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hookd_core::EndpointId;
+use hookd_core::{EndpointId, Timestamp};
+use hookd_store::Handoff;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 pub struct Lanes {
@@ -38,17 +39,6 @@ struct Queued {
     endpoints: HashSet<EndpointId>,
     /// Bumped whenever endpoints are added, so a claim that ran meanwhile clears nothing.
     generation: u64,
-}
-
-/// Where new deliveries may be handed over now.
-pub struct Offer {
-    /// The room of each lane that has deliveries outstanding, 0 for endpoints that may have
-    /// deliveries queued in the store.
-    pub rooms: Vec<(EndpointId, u32)>,
-    /// The room of any other endpoint: a whole lane.
-    pub default_room: u32,
-    /// The room left overall.
-    pub limit: u32,
 }
 
 struct Lane {
@@ -111,9 +101,11 @@ impl Lanes {
             .collect()
     }
 
-    /// Where new deliveries may be handed over now; `None` while any endpoint may have
-    /// deliveries queued in the store, or there is no room at all.
-    pub fn offer(&self) -> Option<Offer> {
+    /// Where new deliveries may be handed over now, leased until `lease_until`: each lane
+    /// with deliveries outstanding its room, endpoints that may have deliveries queued in the
+    /// store none, any other a whole lane. `None` while any endpoint may have deliveries
+    /// queued, or there is no room at all.
+    pub fn offer(&self, now: Timestamp, lease_until: Timestamp) -> Option<Handoff> {
         let limit = u32::try_from(self.room()).unwrap_or(u32::MAX);
         let queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
         if queued.all || limit == 0 {
@@ -133,7 +125,9 @@ impl Lanes {
                 .filter(|id| !listed.contains(*id))
                 .map(|id| (id.clone(), 0)),
         );
-        Some(Offer {
+        Some(Handoff {
+            now,
+            lease_until,
             rooms,
             default_room: u32::try_from(self.lane_cap()).unwrap_or(u32::MAX),
             limit,
@@ -318,7 +312,11 @@ mod tests {
         lanes.claimed(generation, &rooms, 16, taken);
     }
 
-    fn room_of(offer: &Offer, endpoint: &EndpointId) -> u32 {
+    fn offer_of(lanes: &Lanes) -> Option<Handoff> {
+        lanes.offer(Timestamp(0), Timestamp(1))
+    }
+
+    fn room_of(offer: &Handoff, endpoint: &EndpointId) -> u32 {
         offer
             .rooms
             .iter()
@@ -329,11 +327,11 @@ mod tests {
     #[test]
     fn nothing_is_handed_over_until_a_claim_finds_the_queue_drained() {
         let lanes = lanes();
-        assert!(lanes.offer().is_none(), "the store may hold a backlog");
+        assert!(offer_of(&lanes).is_none(), "the store may hold a backlog");
 
         drained(&lanes, &[]);
 
-        let offer = lanes.offer().expect("an offer once drained");
+        let offer = offer_of(&lanes).expect("an offer once drained");
         assert_eq!(offer.default_room, 4);
         assert_eq!(offer.limit, 16);
         assert!(offer.rooms.is_empty());
@@ -346,7 +344,7 @@ mod tests {
         let (busy, other) = (endpoint(1), endpoint(2));
 
         lanes.queued(std::slice::from_ref(&busy));
-        let offer = lanes.offer().unwrap();
+        let offer = offer_of(&lanes).unwrap();
         assert_eq!(room_of(&offer, &busy), 0);
         assert_eq!(room_of(&offer, &other), 4);
 
@@ -354,12 +352,12 @@ mod tests {
         let full: Vec<DueDelivery> = (0..4).map(|_| due(&busy)).collect();
         drained(&lanes, &full);
         let tickets: Vec<Ticket> = full.iter().map(|d| lanes.ticket(&d.endpoint_id)).collect();
-        assert_eq!(room_of(&lanes.offer().unwrap(), &busy), 0);
+        assert_eq!(room_of(&offer_of(&lanes).unwrap(), &busy), 0);
         drop(tickets);
 
         // One that took fewer than the room did: the endpoint's queue is empty.
         drained(&lanes, &[due(&busy)]);
-        assert_eq!(room_of(&lanes.offer().unwrap(), &busy), 4);
+        assert_eq!(room_of(&offer_of(&lanes).unwrap(), &busy), 4);
     }
 
     #[test]
@@ -374,7 +372,7 @@ mod tests {
         lanes.queued(std::slice::from_ref(&ep));
         lanes.claimed(generation, &rooms, 16, &[]);
 
-        assert_eq!(room_of(&lanes.offer().unwrap(), &ep), 0);
+        assert_eq!(room_of(&offer_of(&lanes).unwrap(), &ep), 0);
     }
 
     #[test]
@@ -383,7 +381,7 @@ mod tests {
         let ep = endpoint(1);
         let generation = lanes.generation();
         lanes.claimed(generation, &[], 2, &[due(&ep), due(&endpoint(2))]);
-        assert!(lanes.offer().is_none());
+        assert!(offer_of(&lanes).is_none());
     }
 
     #[test]
@@ -393,12 +391,12 @@ mod tests {
         let ep = endpoint(1);
 
         let tickets: Vec<Ticket> = (0..3).map(|_| lanes.ticket(&ep)).collect();
-        let offer = lanes.offer().unwrap();
+        let offer = offer_of(&lanes).unwrap();
         assert_eq!(room_of(&offer, &ep), 1);
         assert_eq!(offer.limit, 13);
 
         let more: Vec<Ticket> = (0..13).map(|n| lanes.ticket(&endpoint(n + 2))).collect();
-        assert!(lanes.offer().is_none(), "no room left overall");
+        assert!(offer_of(&lanes).is_none(), "no room left overall");
         drop((tickets, more));
     }
 }

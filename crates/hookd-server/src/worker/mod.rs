@@ -156,14 +156,7 @@ impl Handover {
         if self.sender.is_closed() {
             return None;
         }
-        let offer = self.lanes.offer()?;
-        Some(Handoff {
-            now,
-            lease_until: now.saturating_add(self.lease),
-            rooms: offer.rooms,
-            default_room: offer.default_room,
-            limit: offer.limit,
-        })
+        self.lanes.offer(now, now.saturating_add(self.lease))
     }
 
     /// Takes what a batch written with `handoff` handed over, and notes where it queued
