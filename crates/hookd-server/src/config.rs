@@ -14,7 +14,7 @@ use hookd_core::retry::RetryPolicy;
 use hookd_store::{Database, PostgresOptions, SecretKey, Sharing};
 use serde::{Deserialize, Serialize};
 
-use crate::worker::shortest_lease;
+use crate::worker::{Breaker, shortest_lease};
 
 /// Whether a new or changed endpoint URL must echo a challenge before it is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +104,11 @@ pub struct RawConfig {
     pub max_payload_bytes: usize,
     pub max_in_flight: usize,
     pub max_in_flight_per_endpoint: usize,
+    /// Attempts in a row without an answer after which an endpoint's deliveries are held and
+    /// it is probed; 0: never.
+    pub unreachable_after: u32,
+    pub unreachable_pause: String,
+    pub unreachable_max_pause: String,
     /// Base64 of the 32-byte key that seals endpoint secrets in the database.
     pub secret_key: Option<ConfigSecret>,
     pub default_signature_type: DefaultSignatureType,
@@ -133,6 +138,9 @@ impl Default for RawConfig {
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
             max_in_flight_per_endpoint: 64,
+            unreachable_after: 5,
+            unreachable_pause: "5s".into(),
+            unreachable_max_pause: "5m".into(),
             secret_key: None,
             default_signature_type: DefaultSignatureType::Hmac,
         }
@@ -161,6 +169,8 @@ pub struct Config {
     /// database the claim counts every node's live leases of the endpoint; on SQLite, one
     /// process, its lanes hold it.
     pub max_in_flight_per_endpoint: usize,
+    /// When an endpoint that does not answer has its deliveries held and is probed instead.
+    pub breaker: Breaker,
     /// The key that seals endpoint secrets; `None` on SQLite means the key file in `data_dir`.
     pub secret_key: Option<SecretKey>,
     pub default_signature_type: SignatureType,
@@ -283,6 +293,11 @@ impl RawConfig {
             max_payload_bytes: self.max_payload_bytes,
             max_in_flight: self.max_in_flight,
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
+            breaker: Breaker {
+                after: self.unreachable_after,
+                pause: duration("unreachable_pause", &self.unreachable_pause)?,
+                max_pause: duration("unreachable_max_pause", &self.unreachable_max_pause)?,
+            },
             secret_key,
             default_signature_type: match self.default_signature_type {
                 DefaultSignatureType::Hmac => SignatureType::Hmac,

@@ -68,9 +68,10 @@ impl Server {
                     source,
                 })?;
         let wake = Arc::new(Notify::new());
+        let circuits = Arc::new(worker::Circuits::new(config.breaker));
         let (dispatch, handover, next_look) = if config.role.runs_worker() {
             let (dispatch, handover, next_look) =
-                worker::lanes(&config, wake.clone(), store.hands_over());
+                worker::lanes(&config, wake.clone(), circuits.clone(), store.hands_over());
             (Some(dispatch), handover, Some(next_look))
         } else {
             (None, None, None)
@@ -78,7 +79,7 @@ impl Server {
         let (commits, commit_task) =
             commit::spawn(store.clone(), wake.clone(), handover, next_look);
         let outbound = Outbound::new(config.allowed_networks.clone());
-        let state = AppState::new(store, config, outbound, commits, wake);
+        let state = AppState::new(store, config, outbound, commits, wake, circuits);
         Ok(Server {
             listener,
             state,

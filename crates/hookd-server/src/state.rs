@@ -15,6 +15,7 @@ use crate::commit::CommitHandle;
 use crate::config::{Config, EndpointVerification};
 use crate::outbound::Outbound;
 use crate::recent::Recent;
+use crate::worker::Circuits;
 
 /// How long a token or application lookup is reused: a token revoked, or an application
 /// deleted or renamed, on another node is seen here within this.
@@ -32,6 +33,8 @@ pub struct Shared {
     pub(crate) commits: CommitHandle,
     /// Woken when deliveries may have fallen due: new messages, or a lane with room again.
     pub wake: Arc<Notify>,
+    /// Which endpoints this node's worker holds deliveries for, as they do not answer.
+    circuits: Arc<Circuits>,
     /// Live tokens by hash, as `find_token` found them.
     pub(crate) tokens: Recent<String, TokenRecord>,
     /// Application ids by the id or uid a path named them with.
@@ -52,6 +55,7 @@ impl AppState {
         outbound: Outbound,
         commits: CommitHandle,
         wake: Arc<Notify>,
+        circuits: Arc<Circuits>,
     ) -> AppState {
         AppState(Arc::new(Shared {
             store,
@@ -60,6 +64,7 @@ impl AppState {
             ids: IdGenerator::new(),
             commits,
             wake,
+            circuits,
             tokens: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
             app_ids: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
         }))
@@ -92,6 +97,13 @@ impl AppState {
 
     pub fn new_task_id(&self) -> TaskId {
         TaskId::from_raw(self.next_raw_id())
+    }
+
+    /// Someone changed the endpoint or asked for its deliveries now: stop holding them if it
+    /// did not answer lately, and let the worker look.
+    pub fn endpoint_touched(&self, endpoint: &EndpointId) {
+        self.circuits.close(endpoint);
+        self.wake.notify_one();
     }
 
     /// A fresh endpoint signing secret of the configured `default_signature_type`.

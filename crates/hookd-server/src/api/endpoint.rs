@@ -143,6 +143,7 @@ async fn replace_endpoint(
     apply_settings(&mut endpoint, settings);
     endpoint.updated_at = state.now();
     state.store.update_endpoint(&endpoint).await?;
+    state.endpoint_touched(&endpoint.id);
     Ok((StatusCode::OK, Json(endpoint_out(&endpoint))))
 }
 
@@ -193,6 +194,7 @@ async fn patch_endpoint(
     endpoint.metadata = body.metadata.unwrap_or(endpoint.metadata);
     endpoint.updated_at = state.now();
     state.store.update_endpoint(&endpoint).await?;
+    state.endpoint_touched(&endpoint.id);
     Ok(Json(endpoint_out(&endpoint)))
 }
 

@@ -47,7 +47,7 @@ async fn resend(
         .await?
     {
         Resend::Queued => {
-            state.wake.notify_one();
+            state.endpoint_touched(&endpoint.id);
             Ok((StatusCode::ACCEPTED, Json(json!({}))))
         }
         Resend::PayloadRemoved => Err(ApiError::MissingPayload),
@@ -77,9 +77,7 @@ async fn recover(
         .store
         .recover_failed(&app.id, &endpoint.id, since, until, now)
         .await?;
-    if recovered > 0 {
-        state.wake.notify_one();
-    }
+    state.endpoint_touched(&endpoint.id);
     tracing::info!(endpoint = %endpoint.id, recovered, "recovering failed messages");
     Ok((
         StatusCode::ACCEPTED,

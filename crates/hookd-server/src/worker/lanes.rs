@@ -13,6 +13,8 @@
 //! released deliveries. They track which endpoints may have such deliveries: all of them until
 //! the first claim finds the queue drained, then each endpoint the commit loop queued
 //! deliveries for, until a claim takes all that is due for it.
+//!
+//! An endpoint whose circuit is open (see `circuit`) gets no room, or room for its one probe.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +24,8 @@ use hookd_core::{EndpointId, Timestamp};
 use hookd_store::Handoff;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use super::circuit::{Circuits, Heard};
+
 pub struct Lanes {
     per_endpoint: usize,
     global_cap: usize,
@@ -30,6 +34,7 @@ pub struct Lanes {
     lanes: Mutex<HashMap<EndpointId, Arc<Lane>>>,
     queued: Mutex<Queued>,
     wake: Arc<Notify>,
+    circuits: Arc<Circuits>,
 }
 
 /// Which endpoints may have deliveries due in the store that no claim has taken.
@@ -54,6 +59,10 @@ pub struct Ticket {
     outstanding: Arc<AtomicUsize>,
     global_cap: usize,
     wake: Arc<Notify>,
+    endpoint: EndpointId,
+    circuits: Arc<Circuits>,
+    /// The probe of its endpoint's open circuit, until what it heard is told.
+    probe: bool,
 }
 
 /// Permission to send now: a slot in the endpoint's lane and one overall.
@@ -63,7 +72,12 @@ pub struct Slots {
 }
 
 impl Lanes {
-    pub fn new(per_endpoint: usize, max_in_flight: usize, wake: Arc<Notify>) -> Lanes {
+    pub fn new(
+        per_endpoint: usize,
+        max_in_flight: usize,
+        wake: Arc<Notify>,
+        circuits: Arc<Circuits>,
+    ) -> Lanes {
         Lanes {
             per_endpoint,
             global_cap: max_in_flight * 2,
@@ -76,6 +90,7 @@ impl Lanes {
                 generation: 0,
             }),
             wake,
+            circuits,
         }
     }
 
@@ -85,20 +100,33 @@ impl Lanes {
             .saturating_sub(self.outstanding.load(Ordering::Acquire))
     }
 
-    /// The room left in each lane that has deliveries outstanding (0: full), for the next
-    /// claim; an endpoint not listed has a whole lane's room. Also forgets idle lanes.
-    pub fn rooms(&self) -> Vec<(EndpointId, u32)> {
-        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
-        lanes.retain(|_, lane| lane.outstanding.load(Ordering::Acquire) > 0);
-        lanes
-            .iter()
-            .map(|(id, lane)| {
-                let room = self
-                    .lane_cap()
-                    .saturating_sub(lane.outstanding.load(Ordering::Acquire));
-                (id.clone(), u32::try_from(room).unwrap_or(u32::MAX))
-            })
-            .collect()
+    /// The room left in each lane that has deliveries outstanding (0: full) or whose circuit
+    /// is open, for the next claim; an endpoint not listed has a whole lane's room. Also
+    /// forgets idle lanes.
+    pub fn rooms(&self, now: Timestamp) -> Vec<(EndpointId, u32)> {
+        let mut rooms: HashMap<EndpointId, u32> = {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            lanes.retain(|_, lane| lane.outstanding.load(Ordering::Acquire) > 0);
+            lanes
+                .iter()
+                .map(|(id, lane)| {
+                    let room = self
+                        .lane_cap()
+                        .saturating_sub(lane.outstanding.load(Ordering::Acquire));
+                    (id.clone(), u32::try_from(room).unwrap_or(u32::MAX))
+                })
+                .collect()
+        };
+        for (id, cap) in self.circuits.caps(now) {
+            let room = rooms.entry(id).or_insert(cap);
+            *room = (*room).min(cap);
+        }
+        rooms.into_iter().collect()
+    }
+
+    /// When the dispatcher must look for a probe to send, if a circuit pauses now.
+    pub fn next_probe(&self, now: Timestamp) -> Option<Timestamp> {
+        self.circuits.next_probe(now)
     }
 
     /// Where new deliveries may be handed over now, leased until `lease_until`: each lane
@@ -111,7 +139,7 @@ impl Lanes {
         if queued.all || limit == 0 {
             return None;
         }
-        let mut rooms = self.rooms();
+        let mut rooms = self.rooms(now);
         for (id, room) in &mut rooms {
             if queued.endpoints.contains(id) {
                 *room = 0;
@@ -145,13 +173,15 @@ impl Lanes {
     }
 
     /// Whether the endpoint's lane could take another delivery now. (A full lane wakes the
-    /// dispatcher when it has room again.)
-    pub fn has_room(&self, endpoint: &EndpointId) -> bool {
-        let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
-        let outstanding = lanes
-            .get(endpoint)
-            .map_or(0, |lane| lane.outstanding.load(Ordering::Acquire));
-        outstanding < self.lane_cap() && self.room() > 0
+    /// dispatcher when it has room again, a pausing circuit when its probe may go.)
+    pub fn has_room(&self, endpoint: &EndpointId, now: Timestamp) -> bool {
+        let outstanding = {
+            let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            lanes
+                .get(endpoint)
+                .map_or(0, |lane| lane.outstanding.load(Ordering::Acquire))
+        };
+        outstanding < self.lane_cap() && self.room() > 0 && self.circuits.admits(endpoint, now)
     }
 
     /// Taken before a claim: hand to `claimed` after it.
@@ -213,7 +243,7 @@ impl Lanes {
     }
 
     /// Takes a place in the endpoint's lane for one claimed delivery.
-    pub fn ticket(&self, endpoint: &EndpointId) -> Ticket {
+    pub fn ticket(&self, endpoint: &EndpointId, now: Timestamp) -> Ticket {
         let lane = {
             let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
             lanes
@@ -235,11 +265,20 @@ impl Lanes {
             outstanding: self.outstanding.clone(),
             global_cap: self.global_cap,
             wake: self.wake.clone(),
+            endpoint: endpoint.clone(),
+            circuits: self.circuits.clone(),
+            probe: self.circuits.sending(endpoint, now),
         }
     }
 }
 
 impl Ticket {
+    /// Tells the endpoint's circuit what the attempt heard.
+    pub fn heard(&mut self, heard: Heard, now: Timestamp) {
+        self.circuits
+            .heard(&self.endpoint, std::mem::take(&mut self.probe), heard, now);
+    }
+
     /// Waits for a free slot in the lane and overall.
     pub async fn slots(&self) -> Slots {
         let lane = self
@@ -264,6 +303,9 @@ impl Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
+        if self.probe {
+            self.circuits.given_back(&self.endpoint);
+        }
         let lane_before = self.lane.outstanding.fetch_sub(1, Ordering::AcqRel);
         let global_before = self.outstanding.fetch_sub(1, Ordering::AcqRel);
         if lane_before == self.lane_cap || global_before == self.global_cap {
@@ -279,10 +321,19 @@ mod tests {
     use hookd_store::{DeliveryId, DueDelivery};
 
     use super::*;
+    use crate::worker::circuit::Breaker;
+
+    fn circuits() -> Circuits {
+        Circuits::new(Breaker {
+            after: 2,
+            pause: std::time::Duration::from_secs(5),
+            max_pause: std::time::Duration::from_secs(60),
+        })
+    }
 
     fn lanes() -> Lanes {
         // 2 in flight per endpoint, so a lane holds 4; 8 in flight overall, so room for 16.
-        Lanes::new(2, 8, Arc::new(Notify::new()))
+        Lanes::new(2, 8, Arc::new(Notify::new()), Arc::new(circuits()))
     }
 
     fn endpoint(n: u8) -> EndpointId {
@@ -308,7 +359,7 @@ mod tests {
     /// Runs a claim that found `taken` and drained what the lanes let it take.
     fn drained(lanes: &Lanes, taken: &[DueDelivery]) {
         let generation = lanes.generation();
-        let rooms = lanes.rooms();
+        let rooms = lanes.rooms(Timestamp(0));
         lanes.claimed(generation, &rooms, 16, taken);
     }
 
@@ -351,7 +402,10 @@ mod tests {
         // A claim that took all the lane could hold proves nothing: more may be due.
         let full: Vec<DueDelivery> = (0..4).map(|_| due(&busy)).collect();
         drained(&lanes, &full);
-        let tickets: Vec<Ticket> = full.iter().map(|d| lanes.ticket(&d.endpoint_id)).collect();
+        let tickets: Vec<Ticket> = full
+            .iter()
+            .map(|d| lanes.ticket(&d.endpoint_id, Timestamp(0)))
+            .collect();
         assert_eq!(room_of(&offer_of(&lanes).unwrap(), &busy), 0);
         drop(tickets);
 
@@ -368,7 +422,7 @@ mod tests {
         lanes.queued(std::slice::from_ref(&ep));
 
         let generation = lanes.generation();
-        let rooms = lanes.rooms();
+        let rooms = lanes.rooms(Timestamp(0));
         lanes.queued(std::slice::from_ref(&ep));
         lanes.claimed(generation, &rooms, 16, &[]);
 
@@ -390,13 +444,40 @@ mod tests {
         drained(&lanes, &[]);
         let ep = endpoint(1);
 
-        let tickets: Vec<Ticket> = (0..3).map(|_| lanes.ticket(&ep)).collect();
+        let tickets: Vec<Ticket> = (0..3).map(|_| lanes.ticket(&ep, Timestamp(0))).collect();
         let offer = offer_of(&lanes).unwrap();
         assert_eq!(room_of(&offer, &ep), 1);
         assert_eq!(offer.limit, 13);
 
-        let more: Vec<Ticket> = (0..13).map(|n| lanes.ticket(&endpoint(n + 2))).collect();
+        let more: Vec<Ticket> = (0..13)
+            .map(|n| lanes.ticket(&endpoint(n + 2), Timestamp(0)))
+            .collect();
         assert!(offer_of(&lanes).is_none(), "no room left overall");
         drop((tickets, more));
+    }
+
+    #[test]
+    fn an_open_circuit_gets_no_room_then_room_for_one_probe() {
+        let lanes = lanes();
+        drained(&lanes, &[]);
+        let (dead, other) = (endpoint(1), endpoint(2));
+        for _ in 0..2 {
+            let mut ticket = lanes.ticket(&dead, Timestamp(0));
+            ticket.heard(Heard::Nothing, Timestamp(0));
+        }
+        let offer = offer_of(&lanes).unwrap();
+        assert_eq!(room_of(&offer, &dead), 0, "open: new deliveries are queued");
+        assert_eq!(room_of(&offer, &other), 4);
+        assert!(!lanes.has_room(&dead, Timestamp(0)));
+        assert_eq!(lanes.next_probe(Timestamp(0)), Some(Timestamp(5_000)));
+
+        let later = Timestamp(5_000);
+        assert_eq!(lanes.rooms(later), vec![(dead.clone(), 1)], "one probe");
+        let mut probe = lanes.ticket(&dead, later);
+        assert_eq!(lanes.rooms(later), vec![(dead.clone(), 0)]);
+        probe.heard(Heard::Answer, later);
+        drop(probe);
+        assert!(lanes.rooms(later).is_empty(), "closed: a whole lane again");
+        assert!(lanes.has_room(&dead, later));
     }
 }

@@ -16,6 +16,7 @@
 //! delivery that waited too long in its lane is given back instead of sent. While its node is
 //! alive, a delivery is therefore never sent by two nodes.
 
+mod circuit;
 mod deliver;
 mod lanes;
 mod wakeups;
@@ -30,6 +31,8 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
+use circuit::Heard;
+pub use circuit::{Breaker, Circuits};
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
 
@@ -107,12 +110,14 @@ impl NextLook {
 pub fn lanes(
     config: &Config,
     wake: Arc<Notify>,
+    circuits: Arc<Circuits>,
     hands_over: bool,
 ) -> (Dispatch, Option<Handover>, NextLook) {
     let lanes = Arc::new(Lanes::new(
         config.max_in_flight_per_endpoint,
         config.max_in_flight,
         wake,
+        circuits,
     ));
     let (sender, handed) = mpsc::unbounded_channel();
     let handover = hands_over.then(|| Handover {
@@ -167,7 +172,7 @@ impl Handover {
         self.lanes.queued(&written.queued);
         let mut refused = Vec::new();
         for due in written.handed.drain(..) {
-            let ticket = self.lanes.ticket(&due.endpoint_id);
+            let ticket = self.lanes.ticket(&due.endpoint_id, handoff.now);
             let handed = Handed {
                 leased: Leased {
                     due,
@@ -180,7 +185,10 @@ impl Handover {
             }
         }
         // After the tickets: a lane this batch filled needs no claim.
-        let claim = written.queued.iter().any(|id| self.lanes.has_room(id));
+        let claim = written
+            .queued
+            .iter()
+            .any(|id| self.lanes.has_room(id, handoff.now));
         (claim, refused)
     }
 }
@@ -209,7 +217,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
             let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
             let generation = lanes.generation();
-            let rooms = lanes.rooms();
+            let rooms = lanes.rooms(now);
             let mut sleep = IDLE_POLL;
             match state
                 .store
@@ -220,7 +228,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                     lanes.claimed(generation, &rooms, room, &claim.due);
                     let claimed = claim.due.len();
                     for due in claim.due {
-                        let ticket = lanes.ticket(&due.endpoint_id);
+                        let ticket = lanes.ticket(&due.endpoint_id, now);
                         tasks.spawn(deliver_one(
                             state.clone(),
                             Leased { due, lease_until },
@@ -245,6 +253,10 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                     tracing::error!(error = %error_chain(&e), "claiming deliveries failed");
                     sleep = Duration::from_secs(1);
                 }
+            }
+            // The next due time leaves out held endpoints: look when a probe may go.
+            if let Some(at) = lanes.next_probe(state.now()) {
+                sleep = sleep.min(at.since(state.now()));
             }
             deadline = Instant::now() + sleep;
             next_look.sleeping_until(state.now().saturating_add(sleep));
@@ -288,7 +300,7 @@ struct Leased {
 async fn deliver_one(
     state: AppState,
     Leased { due, lease_until }: Leased,
-    ticket: Ticket,
+    mut ticket: Ticket,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let record = tokio::select! {
@@ -305,6 +317,7 @@ async fn deliver_one(
             } else {
                 let outcome = attempt(&state, &due).await;
                 drop(slots);
+                ticket.heard(Heard::from_failure(outcome.attempt.failure), state.now());
                 Record::Attempted(Box::new(outcome))
             }
         }

@@ -20,3 +20,4 @@ mod retries;
 mod rotation;
 mod scratch;
 mod ssrf;
+mod unreachable;

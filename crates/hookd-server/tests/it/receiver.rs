@@ -67,7 +67,12 @@ impl Receiver {
     }
 
     pub async fn start_with(challenge: ChallengeReply) -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Receiver::start_at(0, challenge).await
+    }
+
+    /// Starts on `port` of loopback (0: any free one).
+    pub async fn start_at(port: u16, challenge: ChallengeReply) -> Receiver {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind receiver");
         let port = listener.local_addr().expect("addr").port();

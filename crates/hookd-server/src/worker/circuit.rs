@@ -1,0 +1,301 @@
+//! Circuits: hold the deliveries of an endpoint that stopped answering, and probe it.
+//!
+//! An attempt that gets no answer at all (the connection is refused or times out, the name does
+//! not resolve, TLS fails, the address is refused) costs a connection, an attempt row and a
+//! retry for nothing, and at a high rate it takes cores from the endpoints that work. After
+//! `after` such attempts in a row the endpoint's circuit opens: the dispatcher leaves its
+//! deliveries queued in the store, and the commit loop queues its new ones there too, untouched
+//! and with their attempts unspent. When the pause ends, one due delivery goes as a probe. An
+//! answer of any kind (even an error status: the endpoint is reachable, its retries take over)
+//! closes the circuit, and the claims drain what was held in order; no answer opens it again
+//! for twice the pause, up to `max_pause`.
+//!
+//! Circuits are this node's own view: on a shared database each node probes for itself.
+//! Sending a message again, recovering, or changing the endpoint closes its circuit at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hookd_core::{EndpointId, FailureReason, Timestamp};
+
+/// When circuits open and how long they stay open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breaker {
+    /// Attempts in a row without an answer that open the circuit; 0 never opens it.
+    pub after: u32,
+    /// How long the first opening holds deliveries before a probe.
+    pub pause: Duration,
+    /// The longest pause, however many probes failed.
+    pub max_pause: Duration,
+}
+
+pub struct Circuits {
+    breaker: Breaker,
+    endpoints: Mutex<HashMap<EndpointId, Circuit>>,
+}
+
+/// One endpoint's circuit; an endpoint without one is closed with no failures counted.
+#[derive(Debug)]
+struct Circuit {
+    /// Attempts in a row that got no answer.
+    unanswered: u32,
+    open: Option<Open>,
+}
+
+#[derive(Debug)]
+struct Open {
+    /// When a probe may go.
+    until: Timestamp,
+    /// The pause that ended at `until`.
+    pause: Duration,
+    /// A probe is out.
+    probing: bool,
+}
+
+/// How a delivery's attempt ended, for its endpoint's circuit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// The endpoint answered, whatever the status.
+    Answer,
+    /// No answer.
+    Nothing,
+}
+
+impl Heard {
+    /// What an attempt that failed for `reason` (or succeeded: `None`) heard.
+    pub fn from_failure(reason: Option<FailureReason>) -> Heard {
+        match reason {
+            None | Some(FailureReason::Status) => Heard::Answer,
+            Some(
+                FailureReason::Timeout
+                | FailureReason::Dns
+                | FailureReason::Connect
+                | FailureReason::Tls
+                | FailureReason::Blocked,
+            ) => Heard::Nothing,
+        }
+    }
+}
+
+impl Circuits {
+    pub fn new(breaker: Breaker) -> Circuits {
+        Circuits {
+            breaker,
+            endpoints: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Circuit>> {
+        self.endpoints.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The open circuits and how many deliveries each endpoint may be given now: none while
+    /// it pauses or a probe is out, one (the probe) once the pause is over.
+    pub fn caps(&self, now: Timestamp) -> Vec<(EndpointId, u32)> {
+        self.lock()
+            .iter()
+            .filter_map(|(id, circuit)| {
+                let open = circuit.open.as_ref()?;
+                let cap = u32::from(!open.probing && open.until <= now);
+                Some((id.clone(), cap))
+            })
+            .collect()
+    }
+
+    /// Whether the endpoint may be given a delivery now.
+    pub fn admits(&self, endpoint: &EndpointId, now: Timestamp) -> bool {
+        self.lock()
+            .get(endpoint)
+            .and_then(|c| c.open.as_ref())
+            .is_none_or(|open| !open.probing && open.until <= now)
+    }
+
+    /// The earliest end of a pause still running: when the dispatcher must look, since the
+    /// store's next due time leaves held endpoints out.
+    pub fn next_probe(&self, now: Timestamp) -> Option<Timestamp> {
+        self.lock()
+            .values()
+            .filter_map(|c| c.open.as_ref())
+            .filter(|open| !open.probing && open.until > now)
+            .map(|open| open.until)
+            .min()
+    }
+
+    /// A delivery to `endpoint` takes its place in the lane. Returns whether it is the probe
+    /// of an open circuit; the probe must be `heard` or `given_back`.
+    pub fn sending(&self, endpoint: &EndpointId, now: Timestamp) -> bool {
+        let mut endpoints = self.lock();
+        match endpoints.get_mut(endpoint).and_then(|c| c.open.as_mut()) {
+            Some(open) if !open.probing && open.until <= now => {
+                open.probing = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// What an attempt to `endpoint` heard; `probe` as `sending` said.
+    pub fn heard(&self, endpoint: &EndpointId, probe: bool, heard: Heard, now: Timestamp) {
+        let mut endpoints = self.lock();
+        if heard == Heard::Answer {
+            if let Some(circuit) = endpoints.remove(endpoint)
+                && circuit.open.is_some()
+            {
+                tracing::info!(endpoint = %endpoint, "endpoint answers again; sending what was held");
+            }
+            return;
+        }
+        if self.breaker.after == 0 {
+            return;
+        }
+        let circuit = endpoints.entry(endpoint.clone()).or_insert(Circuit {
+            unanswered: 0,
+            open: None,
+        });
+        circuit.unanswered = circuit.unanswered.saturating_add(1);
+        match &mut circuit.open {
+            Some(open) if probe => {
+                open.pause = (open.pause * 2).min(self.breaker.max_pause);
+                open.until = now.saturating_add(open.pause);
+                open.probing = false;
+                tracing::info!(endpoint = %endpoint, pause_ms = open.pause.as_millis() as u64, "probe got no answer; holding deliveries");
+            }
+            // An attempt sent before the circuit opened.
+            Some(_) => {}
+            None if circuit.unanswered >= self.breaker.after => {
+                let pause = self.breaker.pause.min(self.breaker.max_pause);
+                circuit.open = Some(Open {
+                    until: now.saturating_add(pause),
+                    pause,
+                    probing: false,
+                });
+                tracing::warn!(endpoint = %endpoint, unanswered = circuit.unanswered, pause_ms = pause.as_millis() as u64, "endpoint does not answer; holding its deliveries and probing");
+            }
+            None => {}
+        }
+    }
+
+    /// The probe went back to the store unsent: another delivery may probe.
+    pub fn given_back(&self, endpoint: &EndpointId) {
+        if let Some(open) = self.lock().get_mut(endpoint).and_then(|c| c.open.as_mut()) {
+            open.probing = false;
+        }
+    }
+
+    /// Closes the endpoint's circuit: someone asked for its deliveries now.
+    pub fn close(&self, endpoint: &EndpointId) {
+        self.lock().remove(endpoint);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn circuits() -> Circuits {
+        Circuits::new(Breaker {
+            after: 3,
+            pause: 5 * SECOND,
+            max_pause: 12 * SECOND,
+        })
+    }
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp(seconds * 1000)
+    }
+
+    fn ep() -> EndpointId {
+        EndpointId::from_stored("ep_1".into())
+    }
+
+    fn fail(circuits: &Circuits, probe: bool, now: Timestamp) {
+        circuits.heard(&ep(), probe, Heard::Nothing, now);
+    }
+
+    #[test]
+    fn opens_after_enough_attempts_in_a_row_without_an_answer() {
+        let circuits = circuits();
+        fail(&circuits, false, at(0));
+        fail(&circuits, false, at(0));
+        // An error status is an answer: the count starts again.
+        circuits.heard(&ep(), false, Heard::Answer, at(0));
+        fail(&circuits, false, at(0));
+        fail(&circuits, false, at(0));
+        assert!(circuits.admits(&ep(), at(0)));
+        assert!(circuits.caps(at(0)).is_empty());
+
+        fail(&circuits, false, at(1));
+        assert!(!circuits.admits(&ep(), at(1)));
+        assert_eq!(circuits.caps(at(1)), vec![(ep(), 0)]);
+        assert_eq!(circuits.next_probe(at(1)), Some(at(6)));
+    }
+
+    #[test]
+    fn one_probe_after_the_pause_and_longer_pauses_while_it_fails() {
+        let circuits = circuits();
+        for _ in 0..3 {
+            fail(&circuits, false, at(0));
+        }
+        assert!(!circuits.sending(&ep(), at(4)), "still pausing");
+        assert_eq!(circuits.caps(at(5)), vec![(ep(), 1)]);
+        assert_eq!(circuits.next_probe(at(5)), None, "due: the claim takes it");
+
+        assert!(circuits.sending(&ep(), at(5)));
+        assert!(!circuits.sending(&ep(), at(5)), "one probe at a time");
+        assert_eq!(circuits.caps(at(5)), vec![(ep(), 0)]);
+        // An attempt from before the opening changes nothing.
+        fail(&circuits, false, at(6));
+        assert_eq!(circuits.caps(at(6)), vec![(ep(), 0)]);
+
+        fail(&circuits, true, at(6));
+        assert_eq!(circuits.next_probe(at(6)), Some(at(16)), "twice the pause");
+        assert!(circuits.sending(&ep(), at(16)));
+        fail(&circuits, true, at(16));
+        assert_eq!(
+            circuits.next_probe(at(16)),
+            Some(at(28)),
+            "at most max_pause"
+        );
+    }
+
+    #[test]
+    fn an_answer_closes_it_and_a_probe_given_back_lets_another_go() {
+        let circuits = circuits();
+        for _ in 0..3 {
+            fail(&circuits, false, at(0));
+        }
+        assert!(circuits.sending(&ep(), at(5)));
+        circuits.given_back(&ep());
+        assert!(circuits.sending(&ep(), at(5)));
+
+        circuits.heard(&ep(), true, Heard::Answer, at(6));
+        assert!(circuits.admits(&ep(), at(6)));
+        assert!(circuits.caps(at(6)).is_empty());
+        // Counting starts again from nothing.
+        fail(&circuits, false, at(7));
+        assert!(circuits.admits(&ep(), at(7)));
+    }
+
+    #[test]
+    fn closing_by_hand_and_a_breaker_that_never_opens() {
+        let circuits = circuits();
+        for _ in 0..3 {
+            fail(&circuits, false, at(0));
+        }
+        circuits.close(&ep());
+        assert!(circuits.admits(&ep(), at(0)));
+
+        let never = Circuits::new(Breaker {
+            after: 0,
+            pause: SECOND,
+            max_pause: SECOND,
+        });
+        for _ in 0..100 {
+            never.heard(&ep(), false, Heard::Nothing, at(0));
+        }
+        assert!(never.caps(at(0)).is_empty());
+    }
+}
