@@ -45,28 +45,28 @@ const READ_SUBSCRIBERS: &str = "
     FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
     WHERE a.id IN (SELECT value FROM json_each(?1))";
 
-/// Inserts the messages of `?1` and returns the ids of those inserted (`ON CONFLICT` names the
-/// event-id key alone: any other violation is still an error; `WHERE true` lets an upsert
-/// follow a `SELECT`). Then queues the deliveries of `?2` whose message went in, each due when
+/// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), and returns the
+/// ids of those inserted (`ON CONFLICT` names the event-id key alone: any other violation is
+/// still an error; `WHERE true` lets an upsert follow a `SELECT`). Then queues the deliveries of `?2` whose message went in, each due when
 /// its message was created; stores those of `?6` leased until `?7`, returning their ids
 /// (`delivery_id`); records the attempts' outcomes of `?4` and `?5` (`record!`), and commits.
 const INSERT_AND_QUEUE: &str = concat!(
     "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
                            retention_days, created_at)
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-            value ->> 6, value ->> 7
-     FROM json_each(?1) WHERE true
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+            CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
+     FROM jsonb_each(?1) WHERE true
      ON CONFLICT (app_id, event_id) DO NOTHING
      RETURNING id;
      INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                              next_attempt_at, lease_until, trigger_type)
      SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
-     FROM json_each(?2)
+     FROM jsonb_each(?2)
      WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
      INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                              next_attempt_at, lease_until, trigger_type)
      SELECT value ->> 0, value ->> 1, value ->> 2, 3, 0, value ->> 3, ?7, ?3
-     FROM json_each(?6)
+     FROM jsonb_each(?6)
      WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)
      RETURNING id AS delivery_id, msg_id, endpoint_id;",
     record!("?4", "?5"),
@@ -148,7 +148,7 @@ pub(super) async fn write_batch(
         }
     }
     let mut room = handoff.map(Room::new);
-    let mut messages = Vec::with_capacity(batch.len());
+    let mut messages = Messages::with_capacity(batch.len());
     let (mut queued, mut handed) = (Vec::new(), Vec::new());
     let mut queued_to = HashSet::new();
     // Per message: its application is gone (None), or how many deliveries it makes.
@@ -183,7 +183,7 @@ pub(super) async fn write_batch(
                 None => queued.push(row),
             }
         }
-        messages.push(message_row(message));
+        messages.push(message);
         fanned.push(Some(made));
     }
     let rows = insert_and_queue(
@@ -295,7 +295,7 @@ fn handed_over(
 /// (`delivery_id`).
 async fn insert_and_queue(
     script: &mut Script,
-    messages: Vec<serde_json::Value>,
+    messages: Messages,
     queued: Vec<serde_json::Value>,
     outcomes: &[Outcome],
     handed: Option<(Vec<serde_json::Value>, Timestamp)>,
@@ -303,28 +303,50 @@ async fn insert_and_queue(
     let (attempts, moves) = super::queue::outcome_params(outcomes);
     let (handed, lease_until) = handed.unwrap_or_default();
     let query = sqlx::query(INSERT_AND_QUEUE)
-        .bind(serde_json::Value::Array(messages).to_string())
+        .bind(serde_json::Value::Array(messages.rows).to_string())
         .bind(serde_json::Value::Array(queued).to_string())
         .bind(TriggerType::Scheduled.code())
         .bind(attempts)
         .bind(moves)
         .bind(serde_json::Value::Array(handed).to_string())
-        .bind(lease_until.as_millis());
+        .bind(lease_until.as_millis())
+        .bind(messages.payloads);
     script.run(query, Then::Committed).await
 }
 
-/// One row of `?1` in `INSERT_AND_QUEUE`.
-fn message_row(m: &Message) -> serde_json::Value {
-    json!([
-        m.id.as_str(),
-        m.app_id.as_str(),
-        m.event_type,
-        m.event_id,
-        list_to_json(m.channels.as_deref()),
-        crate::convert::payload_to_column(m.payload.as_deref()),
-        m.retention_days,
-        m.created_at.as_millis(),
-    ])
+/// The messages of `INSERT_AND_QUEUE`: one JSON row each in `?1`, their payloads one after the
+/// other in the blob `?8`, each row saying where its own starts (from 1) and how long it is.
+/// A payload inside the JSON would be escaped, parsed and unescaped again; a slice of a blob
+/// is copied once.
+struct Messages {
+    rows: Vec<serde_json::Value>,
+    payloads: Vec<u8>,
+}
+
+impl Messages {
+    fn with_capacity(n: usize) -> Messages {
+        Messages {
+            rows: Vec::with_capacity(n),
+            payloads: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, m: &Message) {
+        let payload = crate::convert::payload_to_column(m.payload.as_deref()).as_bytes();
+        let start = self.payloads.len() + 1;
+        self.payloads.extend_from_slice(payload);
+        self.rows.push(json!([
+            m.id.as_str(),
+            m.app_id.as_str(),
+            m.event_type,
+            m.event_id,
+            list_to_json(m.channels.as_deref()),
+            start,
+            payload.len(),
+            m.retention_days,
+            m.created_at.as_millis(),
+        ]));
+    }
 }
 
 /// One row of `?2` in `INSERT_AND_QUEUE`.
@@ -351,9 +373,11 @@ pub(super) async fn insert_for_endpoint(
     script
         .run(sqlx::query("BEGIN IMMEDIATE"), Then::StayOpen)
         .await?;
+    let mut messages = Messages::with_capacity(1);
+    messages.push(message);
     let rows = insert_and_queue(
         &mut script,
-        vec![message_row(message)],
+        messages,
         vec![delivery_row(message, endpoint.as_str())],
         &[],
         None,

@@ -210,12 +210,12 @@ macro_rules! record {
                                    trigger_type, failure_reason, created_at)
              SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
                     value->>6, value->>7, value->>8, value->>9, value->>10, value->>11
-             FROM json_each(",
+             FROM jsonb_each(",
             $attempts,
             ") WHERE EXISTS (SELECT 1 FROM applications WHERE id = value->>1);
              UPDATE deliveries SET status = moved.value->>1, next_attempt_at = moved.value->>2,
                                    lease_until = NULL, attempts_made = attempts_made + 1
-             FROM json_each(",
+             FROM jsonb_each(",
             $moves,
             ") AS moved
              WHERE deliveries.id = moved.value->>0;"

@@ -14,6 +14,34 @@ fn with_event_id(msg: Message, event_id: &str) -> Message {
 }
 
 #[tokio::test]
+async fn every_payload_of_a_batch_is_stored_exactly_as_sent() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let payloads = [
+            Some(r#"{"a":"ü, 😀, \"quoted\", \u00e9"}"#.to_owned()),
+            None,
+            Some("{}".to_owned()),
+            Some(format!(r#"{{"big":"{}"}}"#, "x".repeat(70_000))),
+            Some(r#"[1,   2.50, null]"#.to_owned()),
+        ];
+        let batch: Vec<Message> = payloads
+            .iter()
+            .map(|payload| Message {
+                payload: payload.clone(),
+                ..message(&app.id, "a")
+            })
+            .collect();
+        send(store, &batch).await;
+
+        for sent in &batch {
+            let stored = store.get_message(&app.id, sent.id.as_str()).await.unwrap();
+            assert_eq!(stored.as_ref(), Some(sent));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_message_is_found_by_id_or_by_event_id_within_its_application() {
     each_store(async |store| {
         let app = new_app(store).await;
