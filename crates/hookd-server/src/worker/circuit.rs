@@ -135,45 +135,65 @@ impl Circuits {
         }
     }
 
-    /// What an attempt to `endpoint` heard; `probe` as `sending` said.
-    pub fn heard(&self, endpoint: &EndpointId, probe: bool, heard: Heard, now: Timestamp) {
+    /// What an attempt to `endpoint` that was not its probe heard: enough attempts in a row
+    /// without an answer open the circuit. (One sent before the circuit opened changes
+    /// nothing but the count.)
+    pub fn heard(&self, endpoint: &EndpointId, heard: Heard, now: Timestamp) {
         let mut endpoints = self.lock();
+        let Some(circuit) = self.count(&mut endpoints, endpoint, heard) else {
+            return;
+        };
+        if circuit.open.is_none() && circuit.unanswered >= self.breaker.after {
+            let pause = self.breaker.pause.min(self.breaker.max_pause);
+            circuit.open = Some(Open {
+                until: now.saturating_add(pause),
+                pause,
+                probing: false,
+            });
+            tracing::warn!(endpoint = %endpoint, unanswered = circuit.unanswered, pause_ms = pause.as_millis() as u64, "endpoint does not answer; holding its deliveries and probing");
+        }
+    }
+
+    /// What the probe of `endpoint` (as `sending` said) heard: no answer pauses twice as long.
+    pub fn probe_heard(&self, endpoint: &EndpointId, heard: Heard, now: Timestamp) {
+        let mut endpoints = self.lock();
+        let Some(open) = self
+            .count(&mut endpoints, endpoint, heard)
+            .and_then(|c| c.open.as_mut())
+        else {
+            return;
+        };
+        open.pause = (open.pause * 2).min(self.breaker.max_pause);
+        open.until = now.saturating_add(open.pause);
+        open.probing = false;
+        tracing::info!(endpoint = %endpoint, pause_ms = open.pause.as_millis() as u64, "probe got no answer; holding deliveries");
+    }
+
+    /// Counts what an attempt heard: an answer closes the circuit and forgets it (`None`); no
+    /// answer counts one more, where the breaker is on.
+    fn count<'m>(
+        &self,
+        endpoints: &'m mut HashMap<EndpointId, Circuit>,
+        endpoint: &EndpointId,
+        heard: Heard,
+    ) -> Option<&'m mut Circuit> {
         if heard == Heard::Answer {
             if let Some(circuit) = endpoints.remove(endpoint)
                 && circuit.open.is_some()
             {
                 tracing::info!(endpoint = %endpoint, "endpoint answers again; sending what was held");
             }
-            return;
+            return None;
         }
         if self.breaker.after == 0 {
-            return;
+            return None;
         }
         let circuit = endpoints.entry(endpoint.clone()).or_insert(Circuit {
             unanswered: 0,
             open: None,
         });
         circuit.unanswered = circuit.unanswered.saturating_add(1);
-        match &mut circuit.open {
-            Some(open) if probe => {
-                open.pause = (open.pause * 2).min(self.breaker.max_pause);
-                open.until = now.saturating_add(open.pause);
-                open.probing = false;
-                tracing::info!(endpoint = %endpoint, pause_ms = open.pause.as_millis() as u64, "probe got no answer; holding deliveries");
-            }
-            // An attempt sent before the circuit opened.
-            Some(_) => {}
-            None if circuit.unanswered >= self.breaker.after => {
-                let pause = self.breaker.pause.min(self.breaker.max_pause);
-                circuit.open = Some(Open {
-                    until: now.saturating_add(pause),
-                    pause,
-                    probing: false,
-                });
-                tracing::warn!(endpoint = %endpoint, unanswered = circuit.unanswered, pause_ms = pause.as_millis() as u64, "endpoint does not answer; holding its deliveries and probing");
-            }
-            None => {}
-        }
+        Some(circuit)
     }
 
     /// The probe went back to the store unsent: another delivery may probe.
@@ -211,23 +231,27 @@ mod tests {
         EndpointId::from_stored("ep_1".into())
     }
 
-    fn fail(circuits: &Circuits, probe: bool, now: Timestamp) {
-        circuits.heard(&ep(), probe, Heard::Nothing, now);
+    fn fail(circuits: &Circuits, now: Timestamp) {
+        circuits.heard(&ep(), Heard::Nothing, now);
+    }
+
+    fn probe_fails(circuits: &Circuits, now: Timestamp) {
+        circuits.probe_heard(&ep(), Heard::Nothing, now);
     }
 
     #[test]
     fn opens_after_enough_attempts_in_a_row_without_an_answer() {
         let circuits = circuits();
-        fail(&circuits, false, at(0));
-        fail(&circuits, false, at(0));
+        fail(&circuits, at(0));
+        fail(&circuits, at(0));
         // An error status is an answer: the count starts again.
-        circuits.heard(&ep(), false, Heard::Answer, at(0));
-        fail(&circuits, false, at(0));
-        fail(&circuits, false, at(0));
+        circuits.heard(&ep(), Heard::Answer, at(0));
+        fail(&circuits, at(0));
+        fail(&circuits, at(0));
         assert!(circuits.admits(&ep(), at(0)));
         assert!(circuits.caps(at(0)).is_empty());
 
-        fail(&circuits, false, at(1));
+        fail(&circuits, at(1));
         assert!(!circuits.admits(&ep(), at(1)));
         assert_eq!(circuits.caps(at(1)), vec![(ep(), 0)]);
         assert_eq!(circuits.next_probe(at(1)), Some(at(6)));
@@ -237,7 +261,7 @@ mod tests {
     fn one_probe_after_the_pause_and_longer_pauses_while_it_fails() {
         let circuits = circuits();
         for _ in 0..3 {
-            fail(&circuits, false, at(0));
+            fail(&circuits, at(0));
         }
         assert!(!circuits.sending(&ep(), at(4)), "still pausing");
         assert_eq!(circuits.caps(at(5)), vec![(ep(), 1)]);
@@ -247,13 +271,13 @@ mod tests {
         assert!(!circuits.sending(&ep(), at(5)), "one probe at a time");
         assert_eq!(circuits.caps(at(5)), vec![(ep(), 0)]);
         // An attempt from before the opening changes nothing.
-        fail(&circuits, false, at(6));
+        fail(&circuits, at(6));
         assert_eq!(circuits.caps(at(6)), vec![(ep(), 0)]);
 
-        fail(&circuits, true, at(6));
+        probe_fails(&circuits, at(6));
         assert_eq!(circuits.next_probe(at(6)), Some(at(16)), "twice the pause");
         assert!(circuits.sending(&ep(), at(16)));
-        fail(&circuits, true, at(16));
+        probe_fails(&circuits, at(16));
         assert_eq!(
             circuits.next_probe(at(16)),
             Some(at(28)),
@@ -265,17 +289,17 @@ mod tests {
     fn an_answer_closes_it_and_a_probe_given_back_lets_another_go() {
         let circuits = circuits();
         for _ in 0..3 {
-            fail(&circuits, false, at(0));
+            fail(&circuits, at(0));
         }
         assert!(circuits.sending(&ep(), at(5)));
         circuits.given_back(&ep());
         assert!(circuits.sending(&ep(), at(5)));
 
-        circuits.heard(&ep(), true, Heard::Answer, at(6));
+        circuits.probe_heard(&ep(), Heard::Answer, at(6));
         assert!(circuits.admits(&ep(), at(6)));
         assert!(circuits.caps(at(6)).is_empty());
         // Counting starts again from nothing.
-        fail(&circuits, false, at(7));
+        fail(&circuits, at(7));
         assert!(circuits.admits(&ep(), at(7)));
     }
 
@@ -283,7 +307,7 @@ mod tests {
     fn closing_by_hand_and_a_breaker_that_never_opens() {
         let circuits = circuits();
         for _ in 0..3 {
-            fail(&circuits, false, at(0));
+            fail(&circuits, at(0));
         }
         circuits.close(&ep());
         assert!(circuits.admits(&ep(), at(0)));
@@ -294,7 +318,7 @@ mod tests {
             max_pause: SECOND,
         });
         for _ in 0..100 {
-            never.heard(&ep(), false, Heard::Nothing, at(0));
+            never.heard(&ep(), Heard::Nothing, at(0));
         }
         assert!(never.caps(at(0)).is_empty());
     }

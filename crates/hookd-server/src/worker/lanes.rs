@@ -275,8 +275,11 @@ impl Lanes {
 impl Ticket {
     /// Tells the endpoint's circuit what the attempt heard.
     pub fn heard(&mut self, heard: Heard, now: Timestamp) {
-        self.circuits
-            .heard(&self.endpoint, std::mem::take(&mut self.probe), heard, now);
+        if std::mem::take(&mut self.probe) {
+            self.circuits.probe_heard(&self.endpoint, heard, now);
+        } else {
+            self.circuits.heard(&self.endpoint, heard, now);
+        }
     }
 
     /// Waits for a free slot in the lane and overall.
