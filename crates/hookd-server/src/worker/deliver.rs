@@ -22,25 +22,26 @@ pub fn signature_headers(
     timestamp: i64,
     signature: &str,
 ) {
-    let mut put = |prefix: &str| {
-        for (suffix, value) in [
-            ("id", id.to_owned()),
-            ("timestamp", timestamp.to_string()),
-            ("signature", signature.to_owned()),
-        ] {
-            let name =
-                HeaderName::try_from(format!("{prefix}-{suffix}")).expect("static header name");
-            if let Ok(value) = HeaderValue::try_from(value) {
-                headers.insert(name, value);
+    const WEBHOOK: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+    const SVIX: [&str; 3] = ["svix-id", "svix-timestamp", "svix-signature"];
+    let values = [
+        HeaderValue::try_from(id),
+        HeaderValue::try_from(timestamp.to_string()),
+        HeaderValue::try_from(signature),
+    ];
+    let mut put = |names: [&'static str; 3]| {
+        for (name, value) in names.into_iter().zip(&values) {
+            if let Ok(value) = value {
+                headers.insert(HeaderName::from_static(name), value.clone());
             }
         }
     };
     match names {
-        SignatureHeaders::Webhook => put("webhook"),
-        SignatureHeaders::Svix => put("svix"),
+        SignatureHeaders::Webhook => put(WEBHOOK),
+        SignatureHeaders::Svix => put(SVIX),
         SignatureHeaders::Both => {
-            put("webhook");
-            put("svix");
+            put(WEBHOOK);
+            put(SVIX);
         }
     }
 }
