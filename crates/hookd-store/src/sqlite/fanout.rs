@@ -45,33 +45,44 @@ const READ_SUBSCRIBERS: &str = "
     FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
     WHERE a.id IN (SELECT value FROM json_each(?1))";
 
-/// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), and returns the
-/// ids of those inserted (`ON CONFLICT` names the event-id key alone: any other violation is
-/// still an error; `WHERE true` lets an upsert follow a `SELECT`). Then queues the deliveries of `?2` whose message went in, each due when
-/// its message was created; stores those of `?6` leased until `?7`, returning their ids
-/// (`delivery_id`); records the attempts' outcomes of `?4` and `?5` (`record!`), and commits.
-const INSERT_AND_QUEUE: &str = concat!(
-    "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
-                           retention_days, created_at)
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
-            CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
-     FROM jsonb_each(?1) WHERE true
-     ON CONFLICT (app_id, event_id) DO NOTHING
-     RETURNING id;
-     INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
-                             next_attempt_at, lease_until, trigger_type)
-     SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
-     FROM jsonb_each(?2)
-     WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
-     INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
-                             next_attempt_at, lease_until, trigger_type)
-     SELECT value ->> 0, value ->> 1, value ->> 2, 3, 0, value ->> 3, ?7, ?3
-     FROM jsonb_each(?6)
-     WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)
-     RETURNING id AS delivery_id, msg_id, endpoint_id;",
-    record!("?4", "?5"),
-    "COMMIT"
-);
+/// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), returning the
+/// ids of those inserted where `$returning` asks (`ON CONFLICT` names the event-id key alone:
+/// any other violation is still an error; `WHERE true` lets an upsert follow a `SELECT`). Then
+/// queues the deliveries of `?2` whose message went in, each due when its message was created;
+/// stores those of `?6` leased until `?7`, returning their ids (`delivery_id`); records the
+/// attempts' outcomes of `?4` and `?5` (`record!`), and commits.
+macro_rules! insert_and_queue {
+    ($returning:literal) => {
+        concat!(
+            "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
+                                   retention_days, created_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                    CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
+             FROM jsonb_each(?1) WHERE true
+             ON CONFLICT (app_id, event_id) DO NOTHING",
+            $returning,
+            ";
+             INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
+                                     next_attempt_at, lease_until, trigger_type)
+             SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
+             FROM jsonb_each(?2)
+             WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
+             INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
+                                     next_attempt_at, lease_until, trigger_type)
+             SELECT value ->> 0, value ->> 1, value ->> 2, 3, 0, value ->> 3, ?7, ?3
+             FROM jsonb_each(?6)
+             WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)
+             RETURNING id AS delivery_id, msg_id, endpoint_id;",
+            record!("?4", "?5"),
+            "COMMIT"
+        )
+    };
+}
+
+const INSERT_AND_QUEUE: &str = insert_and_queue!(" RETURNING id");
+/// For a batch without event ids: nothing can conflict, so every message goes in and no row
+/// per message comes back (each row is a message from the connection's thread).
+const INSERT_AND_QUEUE_ALL: &str = insert_and_queue!("");
 
 /// The room a handoff leaves, as the batch's deliveries use it up.
 struct Room<'h> {
@@ -186,7 +197,7 @@ pub(super) async fn write_batch(
         messages.push(message);
         fanned.push(Some(made));
     }
-    let rows = insert_and_queue(
+    let (stored, rows) = insert_and_queue(
         &mut script,
         messages,
         queued,
@@ -194,11 +205,6 @@ pub(super) async fn write_batch(
         handoff.map(|h| (handed, h.lease_until)),
     )
     .await?;
-    let stored: HashSet<String> = rows
-        .iter()
-        .filter(|row| row.try_column("delivery_id").is_err())
-        .map(|row| row.try_get("id"))
-        .collect::<std::result::Result<_, _>>()?;
     let handed = match handoff {
         Some(handoff) => handed_over(sealer, handoff, batch, &subscribers, &rows)?,
         None => Vec::new(),
@@ -291,7 +297,7 @@ fn handed_over(
 }
 
 /// Runs `INSERT_AND_QUEUE` with `queued` deliveries and, if any, `handed` ones leased until
-/// the time given: the rows of the messages inserted (`id`) and of the deliveries handed over
+/// the time given: the ids of the messages inserted, and the rows of the deliveries handed over
 /// (`delivery_id`).
 async fn insert_and_queue(
     script: &mut Script,
@@ -299,19 +305,42 @@ async fn insert_and_queue(
     queued: Vec<serde_json::Value>,
     outcomes: &[Outcome],
     handed: Option<(Vec<serde_json::Value>, Timestamp)>,
-) -> Result<Vec<SqliteRow>> {
+) -> Result<(HashSet<String>, Vec<SqliteRow>)> {
     let (attempts, moves) = super::queue::outcome_params(outcomes);
     let (handed, lease_until) = handed.unwrap_or_default();
-    let query = sqlx::query(INSERT_AND_QUEUE)
-        .bind(serde_json::Value::Array(messages.rows).to_string())
+    let Messages {
+        rows,
+        payloads,
+        ids,
+        with_event_id,
+    } = messages;
+    let sql = if with_event_id {
+        INSERT_AND_QUEUE
+    } else {
+        INSERT_AND_QUEUE_ALL
+    };
+    let query = sqlx::query(sql)
+        .bind(serde_json::Value::Array(rows).to_string())
         .bind(serde_json::Value::Array(queued).to_string())
         .bind(TriggerType::Scheduled.code())
         .bind(attempts)
         .bind(moves)
         .bind(serde_json::Value::Array(handed).to_string())
         .bind(lease_until.as_millis())
-        .bind(messages.payloads);
-    script.run(query, Then::Committed).await
+        .bind(payloads);
+    let rows = script.run(query, Then::Committed).await?;
+    let (inserted, handed): (Vec<SqliteRow>, Vec<SqliteRow>) = rows
+        .into_iter()
+        .partition(|row| row.try_column("delivery_id").is_err());
+    let stored = if with_event_id {
+        inserted
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?
+    } else {
+        ids.into_iter().collect()
+    };
+    Ok((stored, handed))
 }
 
 /// The messages of `INSERT_AND_QUEUE`: one JSON row each in `?1`, their payloads one after the
@@ -321,6 +350,9 @@ async fn insert_and_queue(
 struct Messages {
     rows: Vec<serde_json::Value>,
     payloads: Vec<u8>,
+    ids: Vec<String>,
+    /// Some message has an event id, so some may conflict.
+    with_event_id: bool,
 }
 
 impl Messages {
@@ -328,6 +360,8 @@ impl Messages {
         Messages {
             rows: Vec::with_capacity(n),
             payloads: Vec::new(),
+            ids: Vec::with_capacity(n),
+            with_event_id: false,
         }
     }
 
@@ -335,6 +369,8 @@ impl Messages {
         let payload = crate::convert::payload_to_column(m.payload.as_deref()).as_bytes();
         let start = self.payloads.len() + 1;
         self.payloads.extend_from_slice(payload);
+        self.ids.push(m.id.as_str().to_owned());
+        self.with_event_id |= m.event_id.is_some();
         self.rows.push(json!([
             m.id.as_str(),
             m.app_id.as_str(),
@@ -375,7 +411,7 @@ pub(super) async fn insert_for_endpoint(
         .await?;
     let mut messages = Messages::with_capacity(1);
     messages.push(message);
-    let rows = insert_and_queue(
+    let (stored, _) = insert_and_queue(
         &mut script,
         messages,
         vec![delivery_row(message, endpoint.as_str())],
@@ -383,7 +419,7 @@ pub(super) async fn insert_for_endpoint(
         None,
     )
     .await?;
-    if rows.is_empty() {
+    if stored.is_empty() {
         return Err(StoreError::Conflict("message with this eventId"));
     }
     Ok(Inserted {
