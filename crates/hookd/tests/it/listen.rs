@@ -285,17 +285,29 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
         );
     }
 
-    let attempts = run_hookd(&[
-        "attempts",
-        "--server",
-        &hookd_server.base,
-        "--token",
-        &token,
-        "--app",
-        "shop",
-        "--endpoint",
-        &endpoint,
-    ]);
+    // The app can have the last event before hookd has written its attempt (the commit loop
+    // records outcomes in batches): ask until all three are listed, or the wait runs out.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let attempts = loop {
+        let attempts = run_hookd(&[
+            "attempts",
+            "--server",
+            &hookd_server.base,
+            "--token",
+            &token,
+            "--app",
+            "shop",
+            "--endpoint",
+            &endpoint,
+        ]);
+        let all = [&paid, &failed, &paid_again]
+            .iter()
+            .all(|id| attempts.contains(id.as_str()));
+        if all || tokio::time::Instant::now() >= deadline {
+            break attempts;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     for id in [&paid, &failed, &paid_again] {
         let line = attempts
             .lines()
