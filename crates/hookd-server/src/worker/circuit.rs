@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hookd_core::{EndpointId, FailureReason, Timestamp};
@@ -33,6 +34,9 @@ pub struct Breaker {
 pub struct Circuits {
     breaker: Breaker,
     endpoints: Mutex<HashMap<EndpointId, Circuit>>,
+    /// How many endpoints `endpoints` holds, read without the lock: while none failed, every
+    /// delivery's ticket and answer skip the lock.
+    tracked: AtomicUsize,
 }
 
 /// One endpoint's circuit; an endpoint without one is closed with no failures counted.
@@ -83,11 +87,21 @@ impl Circuits {
         Circuits {
             breaker,
             endpoints: Mutex::new(HashMap::new()),
+            tracked: AtomicUsize::new(0),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Circuit>> {
         self.endpoints.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// No endpoint failed lately: nothing is open, nothing to count an answer against.
+    fn none_tracked(&self) -> bool {
+        self.tracked.load(Ordering::Acquire) == 0
+    }
+
+    fn note_size(&self, endpoints: &HashMap<EndpointId, Circuit>) {
+        self.tracked.store(endpoints.len(), Ordering::Release);
     }
 
     /// The open circuits and how many deliveries each endpoint may be given now: none while
@@ -125,6 +139,9 @@ impl Circuits {
     /// A delivery to `endpoint` takes its place in the lane. Returns whether it is the probe
     /// of an open circuit; the probe must be `heard` or `given_back`.
     pub fn sending(&self, endpoint: &EndpointId, now: Timestamp) -> bool {
+        if self.none_tracked() {
+            return false;
+        }
         let mut endpoints = self.lock();
         match endpoints.get_mut(endpoint).and_then(|c| c.open.as_mut()) {
             Some(open) if !open.probing && open.until <= now => {
@@ -139,6 +156,9 @@ impl Circuits {
     /// without an answer open the circuit. (One sent before the circuit opened changes
     /// nothing but the count.)
     pub fn heard(&self, endpoint: &EndpointId, heard: Heard, now: Timestamp) {
+        if heard == Heard::Answer && self.none_tracked() {
+            return;
+        }
         let mut endpoints = self.lock();
         let Some(circuit) = self.count(&mut endpoints, endpoint, heard) else {
             return;
@@ -156,6 +176,9 @@ impl Circuits {
 
     /// What the probe of `endpoint` (as `sending` said) heard: no answer pauses twice as long.
     pub fn probe_heard(&self, endpoint: &EndpointId, heard: Heard, now: Timestamp) {
+        if heard == Heard::Answer && self.none_tracked() {
+            return;
+        }
         let mut endpoints = self.lock();
         let Some(open) = self
             .count(&mut endpoints, endpoint, heard)
@@ -178,20 +201,28 @@ impl Circuits {
         heard: Heard,
     ) -> Option<&'m mut Circuit> {
         if heard == Heard::Answer {
-            if let Some(circuit) = endpoints.remove(endpoint)
-                && circuit.open.is_some()
-            {
-                tracing::info!(endpoint = %endpoint, "endpoint answers again; sending what was held");
+            if let Some(circuit) = endpoints.remove(endpoint) {
+                self.note_size(endpoints);
+                if circuit.open.is_some() {
+                    tracing::info!(endpoint = %endpoint, "endpoint answers again; sending what was held");
+                }
             }
             return None;
         }
         if self.breaker.after == 0 {
             return None;
         }
-        let circuit = endpoints.entry(endpoint.clone()).or_insert(Circuit {
-            unanswered: 0,
-            open: None,
-        });
+        if !endpoints.contains_key(endpoint) {
+            endpoints.insert(
+                endpoint.clone(),
+                Circuit {
+                    unanswered: 0,
+                    open: None,
+                },
+            );
+            self.note_size(endpoints);
+        }
+        let circuit = endpoints.get_mut(endpoint)?;
         circuit.unanswered = circuit.unanswered.saturating_add(1);
         Some(circuit)
     }
@@ -205,7 +236,10 @@ impl Circuits {
 
     /// Closes the endpoint's circuit: someone asked for its deliveries now.
     pub fn close(&self, endpoint: &EndpointId) {
-        self.lock().remove(endpoint);
+        let mut endpoints = self.lock();
+        if endpoints.remove(endpoint).is_some() {
+            self.note_size(&endpoints);
+        }
     }
 }
 

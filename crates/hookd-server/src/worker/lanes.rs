@@ -47,6 +47,7 @@ struct Queued {
 }
 
 struct Lane {
+    endpoint: EndpointId,
     slots: Arc<Semaphore>,
     outstanding: AtomicUsize,
 }
@@ -59,7 +60,6 @@ pub struct Ticket {
     outstanding: Arc<AtomicUsize>,
     global_cap: usize,
     wake: Arc<Notify>,
-    endpoint: EndpointId,
     circuits: Arc<Circuits>,
     /// The probe of its endpoint's open circuit, until what it heard is told.
     probe: bool,
@@ -250,6 +250,7 @@ impl Lanes {
                 .entry(endpoint.clone())
                 .or_insert_with(|| {
                     Arc::new(Lane {
+                        endpoint: endpoint.clone(),
                         slots: Arc::new(Semaphore::new(self.per_endpoint)),
                         outstanding: AtomicUsize::new(0),
                     })
@@ -265,7 +266,6 @@ impl Lanes {
             outstanding: self.outstanding.clone(),
             global_cap: self.global_cap,
             wake: self.wake.clone(),
-            endpoint: endpoint.clone(),
             circuits: self.circuits.clone(),
             probe: self.circuits.sending(endpoint, now),
         }
@@ -276,9 +276,9 @@ impl Ticket {
     /// Tells the endpoint's circuit what the attempt heard.
     pub fn heard(&mut self, heard: Heard, now: Timestamp) {
         if std::mem::take(&mut self.probe) {
-            self.circuits.probe_heard(&self.endpoint, heard, now);
+            self.circuits.probe_heard(&self.lane.endpoint, heard, now);
         } else {
-            self.circuits.heard(&self.endpoint, heard, now);
+            self.circuits.heard(&self.lane.endpoint, heard, now);
         }
     }
 
@@ -307,7 +307,7 @@ impl Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         if self.probe {
-            self.circuits.given_back(&self.endpoint);
+            self.circuits.given_back(&self.lane.endpoint);
         }
         let lane_before = self.lane.outstanding.fetch_sub(1, Ordering::AcqRel);
         let global_before = self.outstanding.fetch_sub(1, Ordering::AcqRel);
