@@ -5,7 +5,7 @@
 //! The batch costs two round trips to the connection's thread whatever its size (see
 //! `script`): one begins the transaction and reads the applications and their endpoints, the
 //! other inserts the messages and the deliveries and commits. Each statement takes its rows as
-//! one JSON array (`json_each`).
+//! one JSON array (`jsonb_each`); the messages' payloads come beside it in one blob.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
