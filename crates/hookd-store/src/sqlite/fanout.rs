@@ -48,11 +48,11 @@ const READ_SUBSCRIBERS: &str = "
 /// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), returning the
 /// ids of those inserted where `$returning` asks (`ON CONFLICT` names the event-id key alone:
 /// any other violation is still an error; `WHERE true` lets an upsert follow a `SELECT`). Then
-/// queues the deliveries of `?2` whose message went in, each due when its message was created;
-/// stores those of `?6` leased until `?7`, returning their ids (`delivery_id`); records the
-/// attempts' outcomes of `?4` and `?5` (`record!`), and commits.
+/// queues the deliveries of `?2` (those `$stored` keeps: whose message went in), each due when
+/// its message was created; stores those of `?6` leased until `?7`, and says which ids they
+/// got (`$handed`); records the attempts' outcomes of `?4` and `?5` (`record!`), and commits.
 macro_rules! insert_and_queue {
-    ($returning:literal) => {
+    ($returning:literal, $stored:literal, $handed:literal) => {
         concat!(
             "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
                                    retention_days, created_at)
@@ -65,24 +65,41 @@ macro_rules! insert_and_queue {
              INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                                      next_attempt_at, lease_until, trigger_type)
              SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
-             FROM jsonb_each(?2)
-             WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
+             FROM jsonb_each(?2)",
+            $stored,
+            ";
              INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                                      next_attempt_at, lease_until, trigger_type)
              SELECT value ->> 0, value ->> 1, value ->> 2, 3, 0, value ->> 3, ?7, ?3
-             FROM jsonb_each(?6)
-             WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)
-             RETURNING id AS delivery_id, msg_id, endpoint_id;",
+             FROM jsonb_each(?6)",
+            $stored,
+            $handed,
+            ";",
             record!("?4", "?5"),
             "COMMIT"
         )
     };
 }
 
-const INSERT_AND_QUEUE: &str = insert_and_queue!(" RETURNING id");
-/// For a batch without event ids: nothing can conflict, so every message goes in and no row
-/// per message comes back (each row is a message from the connection's thread).
-const INSERT_AND_QUEUE_ALL: &str = insert_and_queue!("");
+/// Where a message may conflict: only deliveries of messages that went in, and a row back per
+/// message inserted and per delivery handed over (`delivery_id`, with its message and endpoint).
+const INSERT_AND_QUEUE: &str = insert_and_queue!(
+    " RETURNING id",
+    " WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)",
+    " RETURNING id AS delivery_id, msg_id, endpoint_id"
+);
+/// For a batch without event ids: nothing can conflict, so every message and delivery goes in,
+/// and one row comes back instead of a row per message and per handed delivery (each row is a
+/// message from the connection's thread). The handed deliveries go in in the order of `?6`
+/// and, in one statement, each gets the next rowid: so the last rowid and their count say
+/// every id (SQLite gives a new row the largest rowid plus one; only a table that already
+/// holds the largest possible rowid makes it pick at random, and hookd never writes one).
+const INSERT_AND_QUEUE_ALL: &str = insert_and_queue!(
+    "",
+    "",
+    " ORDER BY key;
+     SELECT changes() AS handed_count, last_insert_rowid() AS handed_last"
+);
 
 /// The room a handoff leaves, as the batch's deliveries use it up.
 struct Room<'h> {
@@ -161,6 +178,8 @@ pub(super) async fn write_batch(
     let mut room = handoff.map(Room::new);
     let mut messages = Messages::with_capacity(batch.len());
     let (mut queued, mut handed) = (Vec::new(), Vec::new());
+    // Whom each row of `handed` goes to.
+    let mut handed_to = Vec::new();
     let mut queued_to = HashSet::new();
     // Per message: its application is gone (None), or how many deliveries it makes.
     let mut fanned = Vec::with_capacity(batch.len());
@@ -186,7 +205,10 @@ pub(super) async fn write_batch(
                 .as_mut()
                 .map(|room| sendable && room.take(&endpoint.id))
             {
-                Some(true) => handed.push(row),
+                Some(true) => {
+                    handed.push(row);
+                    handed_to.push((message, endpoint));
+                }
                 Some(false) => {
                     queued_to.insert(endpoint.id.as_str());
                     queued.push(row);
@@ -197,7 +219,7 @@ pub(super) async fn write_batch(
         messages.push(message);
         fanned.push(Some(made));
     }
-    let (stored, rows) = insert_and_queue(
+    let (stored, ids) = insert_and_queue(
         &mut script,
         messages,
         queued,
@@ -206,7 +228,7 @@ pub(super) async fn write_batch(
     )
     .await?;
     let handed = match handoff {
-        Some(handoff) => handed_over(sealer, handoff, batch, &subscribers, &rows)?,
+        Some(handoff) => handed_over(sealer, handoff, ids.pair(handed_to, &subscribers)?)?,
         None => Vec::new(),
     };
     let inserted = batch
@@ -233,37 +255,75 @@ pub(super) async fn write_batch(
     })
 }
 
-/// The deliveries `INSERT_AND_QUEUE` stored leased (its `delivery_id` rows), ready to send.
+/// Which ids the deliveries handed over got.
+enum HandedIds {
+    /// A row each (`delivery_id`, `msg_id`, `endpoint_id`): those whose message went in.
+    Rows(Vec<SqliteRow>),
+    /// All of them, in the order handed, with consecutive ids ending at `last`.
+    Consecutive { count: i64, last: i64 },
+}
+
+impl HandedIds {
+    /// Each delivery handed over, with its id, message and endpoint. `handed_to` names them in
+    /// the order they were handed.
+    fn pair<'b>(
+        self,
+        handed_to: Vec<(&'b Message, &'b Subscriber)>,
+        subscribers: &'b HashMap<String, Vec<Subscriber>>,
+    ) -> Result<Vec<(i64, &'b Message, &'b Subscriber)>> {
+        match self {
+            HandedIds::Consecutive { count, last } => {
+                if usize::try_from(count).ok() != Some(handed_to.len()) {
+                    return Err(StoreError::Corrupt(format!(
+                        "{count} deliveries stored of {} handed over",
+                        handed_to.len()
+                    )));
+                }
+                let first = last - count + 1;
+                Ok((first..)
+                    .zip(handed_to)
+                    .map(|(id, (message, endpoint))| (id, message, endpoint))
+                    .collect())
+            }
+            HandedIds::Rows(rows) => {
+                let messages: HashMap<&str, &Message> = handed_to
+                    .iter()
+                    .map(|(message, _)| (message.id.as_str(), *message))
+                    .collect();
+                let endpoints: HashMap<&str, &Subscriber> = subscribers
+                    .values()
+                    .flatten()
+                    .map(|s| (s.id.as_str(), s))
+                    .collect();
+                let mut paired = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let msg_id: &str = row.try_get("msg_id")?;
+                    let endpoint_id: &str = row.try_get("endpoint_id")?;
+                    let (Some(message), Some(endpoint)) =
+                        (messages.get(msg_id), endpoints.get(endpoint_id))
+                    else {
+                        return Err(StoreError::Corrupt(
+                            "a handed-over delivery of no message or endpoint in the batch".into(),
+                        ));
+                    };
+                    paired.push((row.try_get("delivery_id")?, *message, *endpoint));
+                }
+                Ok(paired)
+            }
+        }
+    }
+}
+
+/// The deliveries `INSERT_AND_QUEUE` stored leased, ready to send.
 fn handed_over(
     sealer: &Sealer,
     handoff: &Handoff,
-    batch: &[NewMessage],
-    subscribers: &HashMap<String, Vec<Subscriber>>,
-    rows: &[SqliteRow],
+    stored: Vec<(i64, &Message, &Subscriber)>,
 ) -> Result<Vec<DueDelivery>> {
-    let messages: HashMap<&str, &Message> = batch
-        .iter()
-        .map(|m| (m.message.id.as_str(), &m.message))
-        .collect();
-    let endpoints: HashMap<&str, &Subscriber> = subscribers
-        .values()
-        .flatten()
-        .map(|s| (s.id.as_str(), s))
-        .collect();
     // Opened once per endpoint, not per delivery.
     let mut opened: HashMap<&str, (Vec<String>, BTreeMap<String, String>)> = HashMap::new();
-    let mut handed = Vec::new();
-    for row in rows.iter().filter(|r| r.try_column("delivery_id").is_ok()) {
-        let msg_id: String = row.try_get("msg_id")?;
-        let endpoint_id: String = row.try_get("endpoint_id")?;
-        let (Some(message), Some(endpoint)) = (
-            messages.get(msg_id.as_str()),
-            endpoints.get(endpoint_id.as_str()),
-        ) else {
-            return Err(StoreError::Corrupt(
-                "a handed-over delivery of no message or endpoint in the batch".into(),
-            ));
-        };
+    let mut handed = Vec::with_capacity(stored.len());
+    for (id, message, endpoint) in stored {
         let (secrets, headers) = match opened.get(endpoint.id.as_str()) {
             Some(known) => known.clone(),
             None => {
@@ -280,10 +340,10 @@ fn handed_over(
             }
         };
         handed.push(DueDelivery {
-            id: DeliveryId(row.try_get("delivery_id")?),
+            id: DeliveryId(id),
             app_id: message.app_id.clone(),
             msg_id: message.id.clone(),
-            endpoint_id: EndpointId::from_stored(endpoint_id),
+            endpoint_id: EndpointId::from_stored(endpoint.id.clone()),
             event_type: message.event_type.clone(),
             payload: message.payload.clone().unwrap_or_default(),
             url: endpoint.url.clone(),
@@ -297,15 +357,14 @@ fn handed_over(
 }
 
 /// Runs `INSERT_AND_QUEUE` with `queued` deliveries and, if any, `handed` ones leased until
-/// the time given: the ids of the messages inserted, and the rows of the deliveries handed over
-/// (`delivery_id`).
+/// the time given: the ids of the messages inserted, and those of the deliveries handed over.
 async fn insert_and_queue(
     script: &mut Script,
     messages: Messages,
     queued: Vec<serde_json::Value>,
     outcomes: &[Outcome],
     handed: Option<(Vec<serde_json::Value>, Timestamp)>,
-) -> Result<(HashSet<String>, Vec<SqliteRow>)> {
+) -> Result<(HashSet<String>, HandedIds)> {
     let (attempts, moves) = super::queue::outcome_params(outcomes);
     let (handed, lease_until) = handed.unwrap_or_default();
     let Messages {
@@ -329,18 +388,26 @@ async fn insert_and_queue(
         .bind(lease_until.as_millis())
         .bind(payloads);
     let rows = script.run(query, Then::Committed).await?;
+    if !with_event_id {
+        let Some(row) = rows.first() else {
+            return Err(StoreError::Corrupt(
+                "no count of deliveries handed over".into(),
+            ));
+        };
+        let handed = HandedIds::Consecutive {
+            count: row.try_get("handed_count")?,
+            last: row.try_get("handed_last")?,
+        };
+        return Ok((ids.into_iter().collect(), handed));
+    }
     let (inserted, handed): (Vec<SqliteRow>, Vec<SqliteRow>) = rows
         .into_iter()
         .partition(|row| row.try_column("delivery_id").is_err());
-    let stored = if with_event_id {
-        inserted
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<std::result::Result<_, _>>()?
-    } else {
-        ids.into_iter().collect()
-    };
-    Ok((stored, handed))
+    let stored = inserted
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok((stored, HandedIds::Rows(handed)))
 }
 
 /// The messages of `INSERT_AND_QUEUE`: one JSON row each in `?1`, their payloads one after the

@@ -67,7 +67,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let writer = pool(1).connect_with(options.clone()).await?;
+        // A batch's multi-row statements keep a statement journal; past 64 KiB SQLite spills it
+        // to a temporary file (an open, writes and an unlink per batch). In memory it stays.
+        let writer = pool(1)
+            .connect_with(options.clone().pragma("temp_store", "memory"))
+            .await?;
         schema::migrate(&writer).await?;
         endpoint::seal_plaintext(&writer, &sealer).await?;
         // `query_only` rather than a read-only open: a read-only connection cannot create the
@@ -449,6 +453,7 @@ mod tests {
             assert_eq!(pragma(pool, "foreign_keys").await, "1");
             assert_eq!(pragma(pool, "busy_timeout").await, "5000");
         }
+        assert_eq!(pragma(&store.writer, "temp_store").await, "2", "MEMORY");
         let write = sqlx::query("DELETE FROM tokens")
             .execute(&store.reader)
             .await;

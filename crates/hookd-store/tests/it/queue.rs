@@ -517,6 +517,81 @@ async fn a_batch_hands_new_deliveries_over_as_far_as_the_room_goes() {
     .await;
 }
 
+/// The ids of the deliveries a batch hands over name the rows it stored for those messages
+/// and endpoints: with event ids (some conflicting) and without.
+#[tokio::test]
+async fn handed_over_deliveries_carry_the_ids_they_were_stored_under() {
+    each_store(async |store| {
+        if !store.hands_over() {
+            return;
+        }
+        let app = new_app(store).await;
+        let first = new_endpoint(store, endpoint(&app.id)).await;
+        let second = new_endpoint(store, endpoint(&app.id)).await;
+        // Rows that are not handed over come before them.
+        send(store, &[message(&app.id, "a")]).await;
+        let taken = Message {
+            event_id: Some("taken".to_owned()),
+            ..message(&app.id, "a")
+        };
+        send(store, std::slice::from_ref(&taken)).await;
+        let with_event_id = |id: Option<&str>| NewMessage {
+            message: Message {
+                event_id: id.map(str::to_owned),
+                ..message(&app.id, "a")
+            },
+        };
+        let keyed = vec![
+            with_event_id(Some("k1")),
+            with_event_id(Some("taken")),
+            with_event_id(None),
+            with_event_id(Some("k2")),
+        ];
+        let batches = [
+            (0..4).map(|_| with_event_id(None)).collect(),
+            keyed.clone(),
+            (0..2).map(|_| with_event_id(None)).collect::<Vec<_>>(),
+        ];
+        let handoff = Handoff {
+            now: at(0),
+            lease_until: at(LEASE),
+            rooms: vec![(second.id.clone(), 3)],
+            default_room: 100,
+            limit: 100,
+        };
+        let mut handed = Vec::new();
+        for batch in &batches {
+            let written = store.write_batch(batch, &[], Some(&handoff)).await.unwrap();
+            handed.extend(written.handed);
+        }
+        // 4 + 3 to the first endpoint, 3 to the second; then the keyed batch's room goes to
+        // its first three messages, one of which conflicts: 3 + 2; then 2 + 2.
+        assert_eq!(handed.len(), 16);
+        assert!(handed.iter().all(|d| d.msg_id != keyed[1].message.id));
+        let key = |d: &DueDelivery| (d.id.0, d.msg_id.to_string(), d.endpoint_id.to_string());
+        let mut sent: Vec<_> = handed.iter().map(key).collect();
+        sent.sort();
+        // Once their leases run out, a claim reads the same rows back from the table.
+        let mut stored: Vec<_> = claim(store, LEASE + 1, 100)
+            .await
+            .due
+            .iter()
+            .filter(|d| {
+                handed
+                    .iter()
+                    .any(|h| h.msg_id == d.msg_id && h.endpoint_id == d.endpoint_id)
+            })
+            .map(key)
+            .collect();
+        stored.sort();
+        assert_eq!(sent, stored);
+        for endpoint in [&first, &second] {
+            assert!(handed.iter().any(|d| d.endpoint_id == endpoint.id));
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_handoff_never_goes_past_its_limit_or_to_a_message_without_payload() {
     each_store(async |store| {
