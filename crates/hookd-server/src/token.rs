@@ -8,10 +8,14 @@ use sha2::{Digest, Sha256};
 
 /// Hex SHA-256 of a token, the form it is stored and looked up in.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 /// Makes a new token with `scope`, stores its hash, and returns the token itself: the only time
@@ -50,4 +54,16 @@ pub async fn create_until(
         })
         .await?;
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_hash_is_lowercase_hex_sha256() {
+        assert_eq!(
+            super::hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(super::hash("").len(), 64);
+    }
 }
