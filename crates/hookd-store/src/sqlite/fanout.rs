@@ -2,12 +2,17 @@
 //! that wants each, in one transaction, which also records the outcomes of attempts that
 //! finished meanwhile (one commit, one fsync for both).
 //!
-//! The batch costs two round trips to the connection's thread whatever its size (see
-//! `script`): one begins the transaction and reads the applications and their endpoints, the
-//! other inserts the messages and the deliveries and commits. Each statement takes its rows as
-//! one JSON array (`jsonb_each`); the messages' payloads come beside it in one blob.
+//! The batch costs one round trip to the connection's thread whatever its size (see `script`):
+//! it begins the transaction, inserts the messages and the deliveries, records the outcomes and
+//! commits. The fan-out needs each application's enabled endpoints, which the store keeps in
+//! memory between batches (`Subscribers`); a batch written with them checks, inside its own
+//! transaction, that no endpoint changed since they were read (`subscribers_version`, which
+//! triggers count up), and stores no message if one did. Then, and for applications not kept
+//! yet, a second round trip first reads them in the transaction. Each statement takes its rows
+//! as one JSON array (`jsonb_each`); the messages' payloads come beside it in one blob.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use hookd_core::filter::endpoint_wants;
 use hookd_core::{EndpointId, Message, Timestamp, TriggerType};
@@ -36,29 +41,38 @@ struct Subscriber {
 }
 
 /// Begins the transaction and reads each application of `?1` (a JSON list) that exists, with
-/// its enabled endpoints (none: one row with a NULL endpoint). Inside the transaction, so with
-/// the single writer nothing can change them until the commit.
+/// its enabled endpoints (none: one row with a NULL endpoint), and the `subscribers_version`
+/// they are at. Inside the transaction, so with the single writer nothing can change them
+/// until the commit.
 const READ_SUBSCRIBERS: &str = "
     BEGIN IMMEDIATE;
     SELECT a.id AS app_id, e.id, e.event_types, e.channels, e.url, e.secret,
            e.retired_secrets, e.headers
     FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
-    WHERE a.id IN (SELECT value FROM json_each(?1))";
+    WHERE a.id IN (SELECT value FROM json_each(?1));
+    SELECT version AS subscribers_version FROM subscribers_version";
 
 /// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), returning the
 /// ids of those inserted where `$returning` asks (`ON CONFLICT` names the event-id key alone:
-/// any other violation is still an error; `WHERE true` lets an upsert follow a `SELECT`). Then
-/// queues the deliveries of `?2` (those `$stored` keeps: whose message went in), each due when
-/// its message was created; stores those of `?6` leased until `?7`, and says which ids they
-/// got (`$handed`); records the attempts' outcomes of `?4` and `?5` (`record!`), and commits.
+/// any other violation is still an error). Then queues the deliveries of `?2` (those `$stored`
+/// keeps: whose message went in), each due when its message was created; stores those of `?6`
+/// leased until `?7`, and says which ids they got (`$handed`, then the summary row); records
+/// the attempts' outcomes of `?4` and `?5` (`record!`), and commits. `$begin` begins the
+/// transaction where no earlier script did.
+///
+/// With `?9` set, messages go in only if `subscribers_version` is still `?9`: the version the
+/// endpoints the deliveries were made from were read at. Otherwise nothing but the outcomes
+/// is written, and the summary row (`subscribers_version`) says so.
 macro_rules! insert_and_queue {
-    ($returning:literal, $stored:literal, $handed:literal) => {
+    ($begin:literal, $returning:literal, $stored:literal, $handed:literal) => {
         concat!(
+            $begin,
             "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
                                    retention_days, created_at)
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
                     CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
-             FROM jsonb_each(?1) WHERE true
+             FROM jsonb_each(?1)
+             WHERE ?9 IS NULL OR (SELECT version FROM subscribers_version) = ?9
              ON CONFLICT (app_id, event_id) DO NOTHING",
             $returning,
             ";
@@ -74,32 +88,105 @@ macro_rules! insert_and_queue {
              FROM jsonb_each(?6)",
             $stored,
             $handed,
-            ";",
+            ";
+             SELECT changes() AS handed_count, last_insert_rowid() AS handed_last,
+                    (SELECT version FROM subscribers_version) AS subscribers_version;",
             record!("?4", "?5"),
             "COMMIT"
+        )
+    };
+    ($begin:literal, conflicts) => {
+        insert_and_queue!(
+            $begin,
+            " RETURNING id",
+            " WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)",
+            " RETURNING id AS delivery_id, msg_id, endpoint_id"
+        )
+    };
+    // The handed deliveries go in in the order of `?6` and, in one statement, each gets the
+    // next rowid: so the last rowid and their count (the summary row) say every id. SQLite
+    // gives a new row the largest rowid plus one; only a table that already holds the largest
+    // possible rowid makes it pick at random, and hookd never writes one.
+    ($begin:literal, all) => {
+        insert_and_queue!(
+            $begin,
+            "",
+            " WHERE ?9 IS NULL OR (SELECT version FROM subscribers_version) = ?9",
+            " ORDER BY key"
         )
     };
 }
 
 /// Where a message may conflict: only deliveries of messages that went in, and a row back per
 /// message inserted and per delivery handed over (`delivery_id`, with its message and endpoint).
-const INSERT_AND_QUEUE: &str = insert_and_queue!(
-    " RETURNING id",
-    " WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)",
-    " RETURNING id AS delivery_id, msg_id, endpoint_id"
-);
-/// For a batch without event ids: nothing can conflict, so every message and delivery goes in,
-/// and one row comes back instead of a row per message and per handed delivery (each row is a
-/// message from the connection's thread). The handed deliveries go in in the order of `?6`
-/// and, in one statement, each gets the next rowid: so the last rowid and their count say
-/// every id (SQLite gives a new row the largest rowid plus one; only a table that already
-/// holds the largest possible rowid makes it pick at random, and hookd never writes one).
-const INSERT_AND_QUEUE_ALL: &str = insert_and_queue!(
-    "",
-    "",
-    " ORDER BY key;
-     SELECT changes() AS handed_count, last_insert_rowid() AS handed_last"
-);
+const INSERT_AND_QUEUE: [&str; 2] = [
+    insert_and_queue!("", conflicts),
+    insert_and_queue!("BEGIN IMMEDIATE;", conflicts),
+];
+/// For a batch without event ids: nothing can conflict, so every message and delivery goes in
+/// (unless `?9` stops them all), and only the summary row comes back instead of a row per
+/// message and per handed delivery (each row is a message from the connection's thread).
+const INSERT_AND_QUEUE_ALL: [&str; 2] = [
+    insert_and_queue!("", all),
+    insert_and_queue!("BEGIN IMMEDIATE;", all),
+];
+
+/// Each application's enabled endpoints, by application id.
+type ByApp = HashMap<String, Arc<[Subscriber]>>;
+
+/// Applications' enabled endpoints as the intake last read them, and the `subscribers_version`
+/// they were read at; a batch whose applications are all here needs no read of its own.
+#[derive(Default)]
+pub(super) struct Subscribers(Mutex<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    version: i64,
+    apps: ByApp,
+}
+
+/// The most applications kept; past it the store starts again empty.
+const KEPT_APPS: usize = 10_000;
+
+impl std::fmt::Debug for Subscribers {
+    // Endpoints hold sealed secrets: say only how many applications are kept.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.0.lock().map(|k| k.apps.len()).unwrap_or_default();
+        f.debug_struct("Subscribers").field("apps", &kept).finish()
+    }
+}
+
+impl Subscribers {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The endpoints of every application of `apps`, and their version, if all are kept.
+    fn get(&self, apps: &HashSet<&str>) -> Option<(i64, ByApp)> {
+        let kept = self.kept();
+        let mut found = HashMap::with_capacity(apps.len());
+        for app in apps {
+            found.insert((*app).to_owned(), kept.apps.get(*app)?.clone());
+        }
+        Some((kept.version, found))
+    }
+
+    /// Keeps what a batch read at `version`; what was kept at another version goes.
+    fn put(&self, version: i64, read: &ByApp) {
+        let mut kept = self.kept();
+        if kept.version != version || kept.apps.len() + read.len() > KEPT_APPS {
+            kept.apps.clear();
+            kept.version = version;
+        }
+        for (app, endpoints) in read {
+            kept.apps.insert(app.clone(), endpoints.clone());
+        }
+    }
+
+    fn forget(&self) {
+        self.kept().apps.clear();
+    }
+}
 
 /// The room a handoff leaves, as the batch's deliveries use it up.
 struct Room<'h> {
@@ -138,10 +225,12 @@ impl<'h> Room<'h> {
 
 /// Stores a batch of messages with their deliveries, and records `outcomes`, in one
 /// transaction (see `Store::write_batch`); with `handoff`, leases to the caller as many new
-/// deliveries as its room allows.
+/// deliveries as its room allows. With every application of the batch in `kept`, in one
+/// round trip; otherwise, or if an endpoint changed since, the endpoints are read first.
 pub(super) async fn write_batch(
     writer: &SqlitePool,
     sealer: &Sealer,
+    kept: &Subscribers,
     batch: &[NewMessage],
     outcomes: &[Outcome],
     handoff: Option<&Handoff>,
@@ -150,19 +239,55 @@ pub(super) async fn write_batch(
         super::queue::record_outcomes(writer, outcomes).await?;
         return Ok(Written::default());
     }
-    let app_ids = json_list(
-        batch
-            .iter()
-            .map(|m| m.message.app_id.as_str())
-            .collect::<HashSet<_>>(),
-    );
+    let app_ids: HashSet<&str> = batch.iter().map(|m| m.message.app_id.as_str()).collect();
+    let mut outcomes = outcomes;
+    if let Some((version, subscribers)) = kept.get(&app_ids) {
+        let mut script = Script::on(writer).await?;
+        let fan_out = FanOut {
+            sealer,
+            batch,
+            handoff,
+            subscribers: &subscribers,
+        };
+        if let Some(written) = fan_out.write(&mut script, outcomes, Some(version)).await? {
+            return Ok(written);
+        }
+        // An endpoint changed: that transaction recorded the outcomes and nothing else.
+        kept.forget();
+        outcomes = &[];
+    }
     let mut script = Script::on(writer).await?;
     let rows = script
-        .run(sqlx::query(READ_SUBSCRIBERS).bind(app_ids), Then::StayOpen)
+        .run(
+            sqlx::query(READ_SUBSCRIBERS).bind(json_list(app_ids)),
+            Then::StayOpen,
+        )
         .await?;
-    let mut subscribers: HashMap<String, Vec<Subscriber>> = HashMap::new();
-    for row in &rows {
-        let app = subscribers.entry(row.try_get("app_id")?).or_default();
+    let (version, subscribers) = read_subscribers(&rows)?;
+    let fan_out = FanOut {
+        sealer,
+        batch,
+        handoff,
+        subscribers: &subscribers,
+    };
+    let written = fan_out
+        .write(&mut script, outcomes, None)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("a batch without a version check was refused".into()))?;
+    kept.put(version, &subscribers);
+    Ok(written)
+}
+
+/// The rows of `READ_SUBSCRIBERS`: each application's enabled endpoints, and their version.
+fn read_subscribers(rows: &[SqliteRow]) -> Result<(i64, ByApp)> {
+    let mut version = None;
+    let mut read: HashMap<String, Vec<Subscriber>> = HashMap::new();
+    for row in rows {
+        if row.try_column("subscribers_version").is_ok() {
+            version = Some(row.try_get("subscribers_version")?);
+            continue;
+        }
+        let app = read.entry(row.try_get("app_id")?).or_default();
         if let Some(id) = row.try_get("id")? {
             app.push(Subscriber {
                 id,
@@ -175,84 +300,119 @@ pub(super) async fn write_batch(
             });
         }
     }
-    let mut room = handoff.map(Room::new);
-    let mut messages = Messages::with_capacity(batch.len());
-    let (mut queued, mut handed) = (Vec::new(), Vec::new());
-    // Whom each row of `handed` goes to.
-    let mut handed_to = Vec::new();
-    let mut queued_to = HashSet::new();
-    // Per message: its application is gone (None), or how many deliveries it makes.
-    let mut fanned = Vec::with_capacity(batch.len());
-    for NewMessage { message } in batch {
-        let Some(endpoints) = subscribers.get(message.app_id.as_str()) else {
-            fanned.push(None);
-            continue;
-        };
-        let mut made = 0;
-        // A message without a payload is queued: the claim fails it.
-        let sendable = message.payload.as_deref().is_some_and(|p| !p.is_empty());
-        for endpoint in endpoints.iter().filter(|s| {
-            endpoint_wants(
-                s.event_types.as_deref(),
-                s.channels.as_deref(),
-                &message.event_type,
-                message.channels.as_deref(),
-            )
-        }) {
-            made += 1;
-            let row = delivery_row(message, &endpoint.id);
-            match room
-                .as_mut()
-                .map(|room| sendable && room.take(&endpoint.id))
-            {
-                Some(true) => {
-                    handed.push(row);
-                    handed_to.push((message, endpoint));
-                }
-                Some(false) => {
-                    queued_to.insert(endpoint.id.as_str());
-                    queued.push(row);
-                }
-                None => queued.push(row),
-            }
-        }
-        messages.push(message);
-        fanned.push(Some(made));
-    }
-    let (stored, ids) = insert_and_queue(
-        &mut script,
-        messages,
-        queued,
-        outcomes,
-        handoff.map(|h| (handed, h.lease_until)),
-    )
-    .await?;
-    let handed = match handoff {
-        Some(handoff) => handed_over(sealer, handoff, ids.pair(handed_to, &subscribers)?)?,
-        None => Vec::new(),
-    };
-    let inserted = batch
-        .iter()
-        .zip(fanned)
-        .map(|(NewMessage { message }, fanned)| match fanned {
-            None => Err(StoreError::NotFound("application")),
-            Some(_) if !stored.contains(message.id.as_str()) => {
-                Err(StoreError::Conflict("message with this eventId"))
-            }
-            Some(deliveries) => Ok(Inserted {
-                msg_id: message.id.clone(),
-                deliveries: count(deliveries)?,
-            }),
-        })
+    let version = version.ok_or_else(|| StoreError::Corrupt("no subscribers_version".into()))?;
+    let read = read
+        .into_iter()
+        .map(|(app, endpoints)| (app, Arc::from(endpoints)))
         .collect();
-    Ok(Written {
-        inserted,
-        handed,
-        queued: queued_to
-            .into_iter()
-            .map(|id| EndpointId::from_stored(id.to_owned()))
-            .collect(),
-    })
+    Ok((version, read))
+}
+
+/// A batch fanned out to the endpoints it was read or kept with.
+struct FanOut<'a> {
+    sealer: &'a Sealer,
+    batch: &'a [NewMessage],
+    handoff: Option<&'a Handoff>,
+    subscribers: &'a ByApp,
+}
+
+impl FanOut<'_> {
+    /// Writes the batch on `script` with `outcomes`, in a transaction of its own where
+    /// `version` is given (the version its endpoints were kept at): then `None` if they
+    /// changed since, and only the outcomes were written. Without it, the script's transaction
+    /// is open already, begun by the read of the endpoints.
+    async fn write(
+        &self,
+        script: &mut Script,
+        outcomes: &[Outcome],
+        version: Option<i64>,
+    ) -> Result<Option<Written>> {
+        let mut room = self.handoff.map(Room::new);
+        let mut messages = Messages::with_capacity(self.batch.len());
+        let (mut queued, mut handed) = (Vec::new(), Vec::new());
+        // Whom each row of `handed` goes to.
+        let mut handed_to = Vec::new();
+        let mut queued_to = HashSet::new();
+        // Per message: its application is gone (None), or how many deliveries it makes.
+        let mut fanned = Vec::with_capacity(self.batch.len());
+        for NewMessage { message } in self.batch {
+            let Some(endpoints) = self.subscribers.get(message.app_id.as_str()) else {
+                fanned.push(None);
+                continue;
+            };
+            let mut made = 0;
+            // A message without a payload is queued: the claim fails it.
+            let sendable = message.payload.as_deref().is_some_and(|p| !p.is_empty());
+            for endpoint in endpoints.iter().filter(|s| {
+                endpoint_wants(
+                    s.event_types.as_deref(),
+                    s.channels.as_deref(),
+                    &message.event_type,
+                    message.channels.as_deref(),
+                )
+            }) {
+                made += 1;
+                let row = delivery_row(message, &endpoint.id);
+                match room
+                    .as_mut()
+                    .map(|room| sendable && room.take(&endpoint.id))
+                {
+                    Some(true) => {
+                        handed.push(row);
+                        handed_to.push((message, endpoint));
+                    }
+                    Some(false) => {
+                        queued_to.insert(endpoint.id.as_str());
+                        queued.push(row);
+                    }
+                    None => queued.push(row),
+                }
+            }
+            messages.push(message);
+            fanned.push(Some(made));
+        }
+        let written = insert_and_queue(
+            script,
+            messages,
+            queued,
+            outcomes,
+            self.handoff.map(|h| (handed, h.lease_until)),
+            version,
+        )
+        .await?;
+        let Some((stored, ids)) = written else {
+            return Ok(None);
+        };
+        let handed = match self.handoff {
+            Some(handoff) => {
+                handed_over(self.sealer, handoff, ids.pair(handed_to, self.subscribers)?)?
+            }
+            None => Vec::new(),
+        };
+        let inserted = self
+            .batch
+            .iter()
+            .zip(fanned)
+            .map(|(NewMessage { message }, fanned)| match fanned {
+                None => Err(StoreError::NotFound("application")),
+                Some(_) if !stored.contains(message.id.as_str()) => {
+                    Err(StoreError::Conflict("message with this eventId"))
+                }
+                Some(deliveries) => Ok(Inserted {
+                    msg_id: message.id.clone(),
+                    deliveries: count(deliveries)?,
+                }),
+            })
+            .collect();
+        Ok(Some(Written {
+            inserted,
+            handed,
+            queued: queued_to
+                .into_iter()
+                .map(|id| EndpointId::from_stored(id.to_owned()))
+                .collect(),
+        }))
+    }
 }
 
 /// Which ids the deliveries handed over got.
@@ -269,7 +429,7 @@ impl HandedIds {
     fn pair<'b>(
         self,
         handed_to: Vec<(&'b Message, &'b Subscriber)>,
-        subscribers: &'b HashMap<String, Vec<Subscriber>>,
+        subscribers: &'b ByApp,
     ) -> Result<Vec<(i64, &'b Message, &'b Subscriber)>> {
         match self {
             HandedIds::Consecutive { count, last } => {
@@ -292,7 +452,7 @@ impl HandedIds {
                     .collect();
                 let endpoints: HashMap<&str, &Subscriber> = subscribers
                     .values()
-                    .flatten()
+                    .flat_map(|endpoints| endpoints.iter())
                     .map(|s| (s.id.as_str(), s))
                     .collect();
                 let mut paired = Vec::with_capacity(rows.len());
@@ -358,13 +518,16 @@ fn handed_over(
 
 /// Runs `INSERT_AND_QUEUE` with `queued` deliveries and, if any, `handed` ones leased until
 /// the time given: the ids of the messages inserted, and those of the deliveries handed over.
+/// With `version`, the script begins its own transaction and stores the messages only if
+/// `subscribers_version` is still that (`None` back if not); without, the transaction is open.
 async fn insert_and_queue(
     script: &mut Script,
     messages: Messages,
     queued: Vec<serde_json::Value>,
     outcomes: &[Outcome],
     handed: Option<(Vec<serde_json::Value>, Timestamp)>,
-) -> Result<(HashSet<String>, HandedIds)> {
+    version: Option<i64>,
+) -> Result<Option<(HashSet<String>, HandedIds)>> {
     let (attempts, moves) = super::queue::outcome_params(outcomes);
     let (handed, lease_until) = handed.unwrap_or_default();
     let Messages {
@@ -373,12 +536,12 @@ async fn insert_and_queue(
         ids,
         with_event_id,
     } = messages;
-    let sql = if with_event_id {
+    let scripts = if with_event_id {
         INSERT_AND_QUEUE
     } else {
         INSERT_AND_QUEUE_ALL
     };
-    let query = sqlx::query(sql)
+    let query = sqlx::query(scripts[usize::from(version.is_some())])
         .bind(serde_json::Value::Array(rows).to_string())
         .bind(serde_json::Value::Array(queued).to_string())
         .bind(TriggerType::Scheduled.code())
@@ -386,28 +549,35 @@ async fn insert_and_queue(
         .bind(moves)
         .bind(serde_json::Value::Array(handed).to_string())
         .bind(lease_until.as_millis())
-        .bind(payloads);
+        .bind(payloads)
+        .bind(version);
     let rows = script.run(query, Then::Committed).await?;
-    if !with_event_id {
-        let Some(row) = rows.first() else {
-            return Err(StoreError::Corrupt(
-                "no count of deliveries handed over".into(),
-            ));
-        };
-        let handed = HandedIds::Consecutive {
-            count: row.try_get("handed_count")?,
-            last: row.try_get("handed_last")?,
-        };
-        return Ok((ids.into_iter().collect(), handed));
-    }
-    let (inserted, handed): (Vec<SqliteRow>, Vec<SqliteRow>) = rows
-        .into_iter()
-        .partition(|row| row.try_column("delivery_id").is_err());
-    let stored = inserted
+    let Some(summary) = rows
         .iter()
-        .map(|row| row.try_get("id"))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok((stored, HandedIds::Rows(handed)))
+        .find(|row| row.try_column("subscribers_version").is_ok())
+    else {
+        return Err(StoreError::Corrupt("no summary row from the intake".into()));
+    };
+    if version.is_some_and(|v| summary.try_get::<i64, _>("subscribers_version").ok() != Some(v)) {
+        return Ok(None);
+    }
+    if !with_event_id {
+        let handed = HandedIds::Consecutive {
+            count: summary.try_get("handed_count")?,
+            last: summary.try_get("handed_last")?,
+        };
+        return Ok(Some((ids.into_iter().collect(), handed)));
+    }
+    let mut stored = HashSet::new();
+    let mut handed = Vec::new();
+    for row in rows {
+        if row.try_column("delivery_id").is_ok() {
+            handed.push(row);
+        } else if row.try_column("subscribers_version").is_err() {
+            stored.insert(row.try_get("id")?);
+        }
+    }
+    Ok(Some((stored, HandedIds::Rows(handed))))
 }
 
 /// The messages of `INSERT_AND_QUEUE`: one JSON row each in `?1`, their payloads one after the
@@ -484,8 +654,10 @@ pub(super) async fn insert_for_endpoint(
         vec![delivery_row(message, endpoint.as_str())],
         &[],
         None,
+        None,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| StoreError::Corrupt("a message without a version check was refused".into()))?;
     if stored.is_empty() {
         return Err(StoreError::Conflict("message with this eventId"));
     }

@@ -29,6 +29,7 @@ mod token;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -53,6 +54,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     sealer: Sealer,
+    /// Applications' endpoints as the intake last read them (see `fanout`).
+    subscribers: Arc<fanout::Subscribers>,
 }
 
 impl SqliteStore {
@@ -83,6 +86,7 @@ impl SqliteStore {
             writer,
             reader,
             sealer,
+            subscribers: Arc::default(),
         })
     }
 
@@ -192,7 +196,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Result<Inserted>>> {
-        let written = fanout::write_batch(&self.writer, &self.sealer, batch, &[], None).await?;
+        let written = fanout::write_batch(
+            &self.writer,
+            &self.sealer,
+            &self.subscribers,
+            batch,
+            &[],
+            None,
+        )
+        .await?;
         Ok(written.inserted)
     }
 
@@ -202,7 +214,15 @@ impl Store for SqliteStore {
         outcomes: &[Outcome],
         handoff: Option<&Handoff>,
     ) -> Result<Written> {
-        fanout::write_batch(&self.writer, &self.sealer, batch, outcomes, handoff).await
+        fanout::write_batch(
+            &self.writer,
+            &self.sealer,
+            &self.subscribers,
+            batch,
+            outcomes,
+            handoff,
+        )
+        .await
     }
 
     fn hands_over(&self) -> bool {

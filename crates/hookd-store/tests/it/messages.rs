@@ -366,3 +366,51 @@ async fn one_batch_may_carry_messages_for_several_applications() {
     })
     .await;
 }
+
+/// Each batch fans out to the endpoints as they are when it is written, however recently the
+/// application's last batch was (the SQLite intake keeps endpoints between batches).
+#[tokio::test]
+async fn every_batch_fans_out_to_the_endpoints_as_they_are_now() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let first = new_endpoint(store, endpoint(&app.id)).await;
+        let deliveries = async |store: &dyn Store| {
+            let msg = message(&app.id, "a");
+            send(store, std::slice::from_ref(&msg)).await[0].deliveries
+        };
+        assert_eq!(deliveries(store).await, 1);
+        assert_eq!(deliveries(store).await, 1, "the same endpoints again");
+
+        let second = new_endpoint(store, endpoint(&app.id)).await;
+        assert_eq!(deliveries(store).await, 2, "an endpoint added");
+
+        let disabled = Endpoint {
+            disabled: true,
+            ..first.clone()
+        };
+        store.update_endpoint(&disabled).await.unwrap();
+        assert_eq!(deliveries(store).await, 1, "an endpoint disabled");
+
+        let elsewhere = Endpoint {
+            event_types: Some(vec!["b".to_owned()]),
+            ..second.clone()
+        };
+        store.update_endpoint(&elsewhere).await.unwrap();
+        assert_eq!(deliveries(store).await, 0, "an endpoint's filter changed");
+
+        store.update_endpoint(&first).await.unwrap();
+        assert!(store.delete_endpoint(&app.id, &second.id).await.unwrap());
+        assert_eq!(deliveries(store).await, 1, "enabled again, and one deleted");
+
+        assert!(store.delete_application(&app.id).await.unwrap());
+        let batch = [NewMessage {
+            message: message(&app.id, "a"),
+        }];
+        let refused = store.insert_messages(&batch).await.unwrap();
+        assert!(
+            matches!(refused[0], Err(StoreError::NotFound("application"))),
+            "{refused:?}"
+        );
+    })
+    .await;
+}

@@ -1,11 +1,14 @@
-//! What only the SQLite backend promises: data survives a reopen, and concurrent callers never
-//! see a busy database.
+//! What only the SQLite backend promises: data survives a reopen, concurrent callers never
+//! see a busy database, and the intake sees endpoints changed by another connection.
 
 use std::sync::Arc;
 
-use hookd_store::{NewMessage, SqliteStore, Store};
+use hookd_core::AttemptStatus;
+use hookd_store::{AttemptFilter, NewMessage, NextStep, Outcome, PageQuery, SqliteStore, Store};
 
-use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, sealer, send};
+use crate::fixtures::{
+    T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, sealer, send,
+};
 
 #[tokio::test]
 async fn a_reopened_store_keeps_its_data_and_its_queue() {
@@ -193,4 +196,64 @@ async fn a_claim_gives_no_endpoint_more_than_its_lane_holds_and_an_old_backlog_c
         Some(at(5)),
         "the lane has room: its backlog is due"
     );
+}
+
+/// The intake keeps endpoints between batches, but an endpoint changed behind its back (here by
+/// a second store on the same file) is seen by the next batch; the outcomes written with a
+/// batch that found its endpoints changed are recorded once.
+#[tokio::test]
+async fn a_batch_sees_endpoints_another_connection_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookd.db");
+    let store = SqliteStore::open(&path, sealer()).await.unwrap();
+    let other = SqliteStore::open(&path, sealer()).await.unwrap();
+    let app = new_app(&store).await;
+    new_endpoint(&store, endpoint(&app.id)).await;
+    let first = message(&app.id, "a");
+    assert_eq!(
+        send(&store, std::slice::from_ref(&first)).await[0].deliveries,
+        1
+    );
+    let due = store
+        .claim_due(T0, at(30_000), 10, UNCAPPED, &[])
+        .await
+        .unwrap()
+        .due;
+    assert_eq!(due.len(), 1);
+
+    new_endpoint(&other, endpoint(&app.id)).await;
+    let outcome = Outcome {
+        delivery: due[0].id,
+        attempt: attempt(&due[0], AttemptStatus::Success, 200),
+        next: NextStep::Delivered,
+    };
+    let second = NewMessage {
+        message: message(&app.id, "a"),
+    };
+    let written = store
+        .write_batch(std::slice::from_ref(&second), &[outcome], None)
+        .await
+        .unwrap();
+
+    assert_eq!(written.inserted[0].as_ref().unwrap().deliveries, 2);
+    let attempts = store
+        .list_attempts_by_message(
+            &app.id,
+            &first.id,
+            &PageQuery::default(),
+            &AttemptFilter::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(attempts.items.len(), 1, "recorded once");
+    let later = store
+        .claim_due(at(60_000), at(90_000), 10, UNCAPPED, &[])
+        .await
+        .unwrap()
+        .due;
+    assert!(
+        later.iter().all(|d| d.msg_id == second.message.id),
+        "delivered"
+    );
+    assert_eq!(later.len(), 2);
 }
