@@ -26,8 +26,12 @@ pub struct Report {
     pub unexpected: u64,
     pub ingest_per_s: f64,
     pub delivered_per_s: f64,
+    /// The better of the loopback ceiling's runs (`ceiling_runs_per_s`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ceiling_per_s: Option<f64>,
+    /// The loopback ceiling measured before hookd's run and again after it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ceiling_runs_per_s: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub of_ceiling: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -50,11 +50,10 @@ async fn steady(
     with_ceiling: bool,
 ) -> Result<Report, BenchError> {
     let clock = Clock::start();
-    let ceiling = if with_ceiling {
-        Some(ceiling(clock, events * endpoints, options).await?)
-    } else {
-        None
-    };
+    let mut ceilings = Vec::new();
+    if with_ceiling {
+        ceilings.push(ceiling(clock, events * endpoints, options).await?);
+    }
     let rig = Rig::start(options, &[]).await?;
     let tally = Arc::new(Tally::new(clock, events, endpoints));
     let receiver = Receiver::start(tally.clone(), Duration::ZERO).await?;
@@ -65,6 +64,14 @@ async fn steady(
     let drive = drive(&client, clock, load, events).await;
     settle(&mut report, &tally, &drive, options.stall).await;
     usage.finish(&mut report);
+    // Once more after hookd's run: on two shared cores the same client and receiver reach
+    // about 23,000/s in some runs and 34,000/s in others (where their tasks happen to land),
+    // and the machine drifts; the better of two, before and after, is the ceiling.
+    if with_ceiling {
+        ceilings.push(ceiling(clock, events * endpoints, options).await?);
+    }
+    let ceiling = ceilings.iter().copied().reduce(f64::max);
+    report.ceiling_runs_per_s = ceilings;
     report.ceiling_per_s = ceiling;
     report.of_ceiling = ceiling.map(|c| report.delivered_per_s / c);
     Ok(report)

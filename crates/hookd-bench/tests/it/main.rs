@@ -55,6 +55,15 @@ async fn a_tiny_throughput_run_delivers_every_event_exactly_once() {
     assert_eq!(report.duplicates, 0, "{report:?}");
     assert_eq!(report.bad_signatures, 0, "{report:?}");
     assert!(report.ceiling_per_s.is_some_and(|c| c > 0.0), "{report:?}");
+    assert_eq!(
+        report.ceiling_runs_per_s.len(),
+        2,
+        "before and after hookd's run"
+    );
+    assert_eq!(
+        report.ceiling_per_s,
+        report.ceiling_runs_per_s.iter().copied().reduce(f64::max)
+    );
     let _ = stop.send(());
     serving.await.unwrap().unwrap();
 }
