@@ -5,8 +5,9 @@
 //! reqwest only what it vetted, so a DNS answer cannot change between check and connect. No
 //! proxy, no redirects, and response bodies are read only up to a cap.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookd_core::FailureReason;
@@ -50,7 +51,13 @@ pub struct Request<'a> {
 pub struct Outbound {
     client: Client,
     allow: AllowList,
+    /// Receiver URLs parsed and vetted already: every attempt at an endpoint names the same
+    /// one, and the allow-list does not change.
+    vetted: Arc<Mutex<HashMap<String, Url>>>,
 }
+
+/// The most vetted URLs kept; past it they are vetted again from scratch.
+const VETTED_KEPT: usize = 1024;
 
 impl Outbound {
     pub fn new(allow: AllowList) -> Outbound {
@@ -66,12 +73,29 @@ impl Outbound {
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .expect("the TLS backend and resolver are always available");
-        Outbound { client, allow }
+        Outbound {
+            client,
+            allow,
+            vetted: Arc::default(),
+        }
     }
 
     /// Parses a receiver URL and refuses what hookd must never call: other schemes, and hosts
     /// that are forbidden IP literals.
     pub fn vet_url(&self, raw: &str) -> Result<Url, Failed> {
+        let mut vetted = self.vetted.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(url) = vetted.get(raw) {
+            return Ok(url.clone());
+        }
+        let url = self.vet_new(raw)?;
+        if vetted.len() >= VETTED_KEPT {
+            vetted.clear();
+        }
+        vetted.insert(raw.to_owned(), url.clone());
+        Ok(url)
+    }
+
+    fn vet_new(&self, raw: &str) -> Result<Url, Failed> {
         let url = Url::parse(raw).map_err(|e| blocked(format!("invalid URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(blocked(format!(
@@ -107,11 +131,11 @@ impl Outbound {
         request: Request<'_>,
         started: Instant,
     ) -> Result<Answer, Failed> {
+        // No timeout of reqwest's own: `send` bounds this whole future, the body included.
         let mut builder = self
             .client
             .request(request.method, request.url)
-            .headers(request.headers)
-            .timeout(request.timeout);
+            .headers(request.headers);
         if let Some(body) = request.body {
             builder = builder.body(body.to_vec());
         }
@@ -287,6 +311,25 @@ mod tests {
         }
         assert!(outbound.vet_url("https://93.184.215.14/hook").is_ok());
         assert!(outbound.vet_url("https://example.com/hook").is_ok());
+    }
+
+    #[test]
+    fn a_url_vetted_once_is_the_same_url_again_and_a_refused_one_stays_refused() {
+        let outbound = Outbound::new(AllowList::default());
+        let first = outbound.vet_url("https://example.com/hook?a=1").unwrap();
+        let again = outbound.vet_url("https://example.com/hook?a=1").unwrap();
+        assert_eq!(first, again);
+        assert_eq!(again.as_str(), "https://example.com/hook?a=1");
+        for _ in 0..2 {
+            let refused = outbound.vet_url("http://169.254.169.254/").unwrap_err();
+            assert_eq!(refused.reason, FailureReason::Blocked);
+        }
+        for n in 0..VETTED_KEPT + 10 {
+            outbound
+                .vet_url(&format!("https://example.com/{n}"))
+                .unwrap();
+        }
+        assert!(outbound.vetted.lock().unwrap().len() <= VETTED_KEPT);
     }
 
     #[test]
