@@ -119,6 +119,8 @@ macro_rules! insert_and_queue {
 
 /// Where a message may conflict: only deliveries of messages that went in, and a row back per
 /// message inserted and per delivery handed over (`delivery_id`, with its message and endpoint).
+/// In this and `INSERT_AND_QUEUE_ALL`, `[0]` continues a transaction begun already (by
+/// `READ_SUBSCRIBERS`) and `[1]` begins its own (with kept endpoints and `?9` set).
 const INSERT_AND_QUEUE: [&str; 2] = [
     insert_and_queue!("", conflicts),
     insert_and_queue!("BEGIN IMMEDIATE;", conflicts),

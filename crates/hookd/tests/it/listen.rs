@@ -28,9 +28,9 @@ struct Listen {
 }
 
 impl Listen {
+    /// Runs `hookd` with `args`, which begin with `listen`.
     fn start(args: &[&str]) -> Listen {
         let mut child = hookd()
-            .arg("listen")
             .args(args)
             .stdout(Stdio::piped())
             .spawn()
@@ -162,6 +162,21 @@ impl Api {
     }
 }
 
+/// `command` and the flags that reach the application `shop` on `server` with `token`, then
+/// `rest`.
+fn shop_args<'a>(
+    command: &'a str,
+    server: &'a str,
+    token: &'a str,
+    rest: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        command, "--server", server, "--token", token, "--app", "shop",
+    ];
+    args.extend_from_slice(rest);
+    args
+}
+
 fn run_hookd(args: &[&str]) -> String {
     let out = hookd().args(args).output().unwrap();
     assert!(
@@ -203,18 +218,17 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
     // is known. Connections wait in the backlog until then.
     let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let forward_to = format!("http://{}/webhooks", socket.local_addr().unwrap());
-    let listen = Listen::start(&[
-        "--server",
+    let listen = Listen::start(&shop_args(
+        "listen",
         &hookd_server.base,
-        "--token",
         &token,
-        "--app",
-        "shop",
-        "--forward-to",
-        &forward_to,
-        "--events",
-        "invoice.paid,invoice.failed",
-    ]);
+        &[
+            "--forward-to",
+            &forward_to,
+            "--events",
+            "invoice.paid,invoice.failed",
+        ],
+    ));
     let endpoint = listen.field("endpoint");
     let endpoint = endpoint.split_whitespace().next().unwrap().to_owned();
     assert_eq!(listen.field("event types"), "invoice.paid, invoice.failed");
@@ -234,19 +248,17 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
     // One at a time, so the order they arrive in is the order they were sent.
     let paid = api.send("invoice.paid", json!({ "n": 1 })).await;
     app.wait_for(&paid).await;
-    let failed = run_hookd(&[
+    let failed = run_hookd(&shop_args(
         "send",
-        "--server",
         &hookd_server.base,
-        "--token",
         &token,
-        "--app",
-        "shop",
-        "--event-type",
-        "invoice.failed",
-        "--payload",
-        r#"{"n": 2, "reason": "card declined"}"#,
-    ])
+        &[
+            "--event-type",
+            "invoice.failed",
+            "--payload",
+            r#"{"n": 2, "reason": "card declined"}"#,
+        ],
+    ))
     .trim()
     .to_owned();
     app.wait_for(&failed).await;
@@ -289,17 +301,12 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
     // records outcomes in batches): ask until all three are listed, or the wait runs out.
     let deadline = tokio::time::Instant::now() + WAIT;
     let attempts = loop {
-        let attempts = run_hookd(&[
+        let attempts = run_hookd(&shop_args(
             "attempts",
-            "--server",
             &hookd_server.base,
-            "--token",
             &token,
-            "--app",
-            "shop",
-            "--endpoint",
-            &endpoint,
-        ]);
+            &["--endpoint", &endpoint],
+        ));
         let all = [&paid, &failed, &paid_again]
             .iter()
             .all(|id| attempts.contains(id.as_str()));
@@ -317,19 +324,12 @@ async fn listen_forwards_verified_events_in_order_and_ctrl_c_removes_its_endpoin
     }
     assert!(!attempts.contains(&not_subscribed), "{attempts}");
 
-    run_hookd(&[
+    run_hookd(&shop_args(
         "resend",
-        "--server",
         &hookd_server.base,
-        "--token",
         &token,
-        "--app",
-        "shop",
-        "--msg",
-        &paid,
-        "--endpoint",
-        &endpoint,
-    ]);
+        &["--msg", &paid, "--endpoint", &endpoint],
+    ));
     app.wait_for_times(&paid, 2).await;
 
     listen.interrupt();
