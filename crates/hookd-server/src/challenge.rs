@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use hookd_core::FailureReason;
 use hookd_receiver::{CHALLENGE_ID_PREFIX, CHALLENGE_PARAM};
-use reqwest::Method;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use http::Method;
+use http::header::{ACCEPT, HeaderMap, HeaderValue};
 
 use crate::outbound::{Failed, Request};
 use crate::state::AppState;

@@ -1,24 +1,45 @@
 //! Outbound: every request hookd makes to a receiver goes through here, guarded against SSRF.
 //!
-//! Only http and https. IP-literal hosts are vetted here (reqwest never asks a resolver about
-//! them); names go through `GuardedResolver`, which resolves, vets every address and hands
-//! reqwest only what it vetted, so a DNS answer cannot change between check and connect. No
-//! proxy, no redirects, and response bodies are read only up to a cap.
+//! Only http and https. IP-literal hosts are vetted here (the connector never asks a resolver
+//! about them); names go through `GuardedResolver`, which resolves, vets every address and hands
+//! the connector only what it vetted, so a DNS answer cannot change between check and connect.
+//! The client is hyper-util's pooled one with rustls and the platform's certificate verifier:
+//! it has no proxy support and follows no redirects, and response bodies are read only up to a
+//! cap.
 
 use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hookd_core::FailureReason;
 use hookd_core::net::{AllowList, ForbiddenAddress, vet};
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{Client, Method, Url, redirect};
+use http::header::{
+    HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, USER_AGENT as USER_AGENT_HEADER,
+};
+use http::{Method, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
+use url::Url;
 
 pub const USER_AGENT: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
+
+/// How long hookd waits for a TCP connection to a receiver's address.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an unused connection to a receiver stays in the pool.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A request that did not produce an HTTP answer, or was never sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +68,11 @@ pub struct Request<'a> {
     pub body_cap: usize,
 }
 
+type Connector = HttpsConnector<HttpConnector<GuardedResolver>>;
+
 #[derive(Clone)]
 pub struct Outbound {
-    client: Client,
+    client: Client<Connector, Full<Bytes>>,
     allow: AllowList,
     /// Receiver URLs parsed and vetted already: every attempt at an endpoint names the same
     /// one, and the allow-list does not change.
@@ -61,18 +84,25 @@ const VETTED_KEPT: usize = 1024;
 
 impl Outbound {
     pub fn new(allow: AllowList) -> Outbound {
-        let resolver = Arc::new(GuardedResolver {
+        let mut tcp = HttpConnector::new_with_resolver(GuardedResolver {
             allow: allow.clone(),
         });
-        let client = Client::builder()
-            .user_agent(USER_AGENT)
-            .no_proxy()
-            .redirect(redirect::Policy::none())
-            .dns_resolver(resolver)
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()
-            .expect("the TLS backend and resolver are always available");
+        // The TLS layer above takes https; this one must let it through.
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_platform_verifier(provider)
+            .expect("aws-lc-rs supports the safe default TLS versions")
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(tcp);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .build(connector);
         Outbound {
             client,
             allow,
@@ -131,16 +161,22 @@ impl Outbound {
         request: Request<'_>,
         started: Instant,
     ) -> Result<Answer, Failed> {
-        // No timeout of reqwest's own: `send` bounds this whole future, the body included.
-        let mut builder = self
-            .client
-            .request(request.method, request.url)
-            .headers(request.headers);
-        if let Some(body) = request.body {
-            builder = builder.body(body.to_vec());
+        // The URL was normalised by `vet_url` (IP literals in every spelling included), and
+        // the connector sees exactly this text.
+        let uri = Uri::try_from(request.url.as_str())
+            .map_err(|e| blocked(format!("invalid URL: {e}")))?;
+        let mut headers = request.headers;
+        if !headers.contains_key(USER_AGENT_HEADER) {
+            headers.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
         }
-        let mut response = builder
-            .send()
+        let body = request.body.map(Bytes::copy_from_slice).unwrap_or_default();
+        let mut outgoing = http::Request::new(Full::new(body));
+        *outgoing.method_mut() = request.method;
+        *outgoing.uri_mut() = uri;
+        *outgoing.headers_mut() = headers;
+        let response = self
+            .client
+            .request(outgoing)
             .await
             .map_err(|e| classify(&e, request.timeout))?;
         let status = response.status().as_u16();
@@ -151,16 +187,21 @@ impl Outbound {
             .and_then(parse_retry_after);
         let location = response
             .headers()
-            .get(reqwest::header::LOCATION)
+            .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let mut incoming = response.into_body();
         let mut body = Vec::new();
         while body.len() < request.body_cap {
-            match response.chunk().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) => break,
+            match incoming.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(chunk) = frame.data_ref() {
+                        body.extend_from_slice(chunk);
+                    }
+                }
+                None => break,
                 // The status is what counts; a body cut short is still an answer.
-                Err(_) => break,
+                Some(Err(_)) => break,
             }
         }
         body.truncate(request.body_cap);
@@ -192,36 +233,35 @@ fn timed_out(after: Duration) -> Failed {
 }
 
 /// Sorts a transport error into a failure reason by looking through its causes.
-fn classify(error: &reqwest::Error, timeout: Duration) -> Failed {
-    if error.is_timeout() {
-        return timed_out(timeout);
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    let mut chain = Vec::new();
-    while let Some(cause) = source {
-        if let Some(forbidden) = cause.downcast_ref::<BlockedHost>() {
+fn classify(error: &(dyn StdError + 'static), timeout: Duration) -> Failed {
+    let mut reason = FailureReason::Connect;
+    let mut deepest = error.to_string();
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(forbidden) = current.downcast_ref::<BlockedHost>() {
             return blocked(forbidden.to_string());
         }
-        if let Some(dns) = cause.downcast_ref::<DnsFailure>() {
+        if let Some(dns) = current.downcast_ref::<DnsFailure>() {
             return Failed {
                 reason: FailureReason::Dns,
                 detail: dns.to_string(),
             };
         }
-        chain.push(cause.to_string());
-        source = cause.source();
-    }
-    let text = chain.last().cloned().unwrap_or_else(|| error.to_string());
-    let lower = chain.join(": ").to_ascii_lowercase();
-    let reason =
-        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-            FailureReason::Tls
-        } else {
-            FailureReason::Connect
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            reason = FailureReason::Tls;
+        }
+        deepest = current.to_string();
+        cause = match current.downcast_ref::<std::io::Error>() {
+            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return timed_out(timeout),
+            // An io::Error's `source` skips the error it wraps; the TLS layer's errors hide
+            // there.
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+            None => current.source(),
         };
+    }
     Failed {
         reason,
-        detail: text,
+        detail: deepest,
     }
 }
 
@@ -251,13 +291,24 @@ struct DnsFailure {
     problem: String,
 }
 
+type BoxError = Box<dyn StdError + Send + Sync>;
+
 /// Resolves a host name, and refuses it if any of its addresses is forbidden.
+#[derive(Clone)]
 struct GuardedResolver {
     allow: AllowList,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+impl tower::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
         let allow = self.allow.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
@@ -268,21 +319,21 @@ impl Resolve for GuardedResolver {
                     return Err(Box::new(DnsFailure {
                         host,
                         problem: e.to_string(),
-                    }) as _);
+                    }) as BoxError);
                 }
             };
             if addrs.is_empty() {
                 return Err(Box::new(DnsFailure {
                     host,
                     problem: "no addresses".into(),
-                }) as _);
+                }) as BoxError);
             }
             for addr in &addrs {
                 if let Err(source) = vet(addr.ip(), &allow) {
-                    return Err(Box::new(BlockedHost { host, source }) as _);
+                    return Err(Box::new(BlockedHost { host, source }) as BoxError);
                 }
             }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
+            Ok(addrs.into_iter())
         })
     }
 }

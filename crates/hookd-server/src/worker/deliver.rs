@@ -3,9 +3,9 @@
 use hookd_core::retry::Failure;
 use hookd_core::{Attempt, AttemptStatus, FailureReason, TriggerType};
 use hookd_store::{DueDelivery, NextStep, Outcome};
+use http::Method;
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
-use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::config::SignatureHeaders;
 use crate::outbound::{Answer, Failed, Request};

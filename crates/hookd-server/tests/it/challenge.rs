@@ -93,6 +93,57 @@ async fn a_refused_connection_fails_the_challenge_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn an_https_url_served_by_plain_http_fails_the_challenge_on_tls() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start().await;
+    let url = receiver.url.replacen("http://", "https://", 1);
+    expect_refusal(&app, &url, "TLS failed").await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_certificate_no_trusted_root_signed_fails_the_challenge() {
+    let app = TestApp::spawn().await;
+    let port = self_signed_tls_server().await;
+    expect_refusal(
+        &app,
+        &format!("https://127.0.0.1:{port}/hook"),
+        "TLS failed: invalid peer certificate: UnknownIssuer",
+    )
+    .await;
+    app.shutdown().await;
+}
+
+/// A TLS server whose certificate (for 127.0.0.1, made with `openssl req -x509`
+/// for this test alone) no root signed: it accepts connections and handshakes, nothing more.
+async fn self_signed_tls_server() -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let cert = CertificateDer::from_pem_slice(include_bytes!("data/self-signed.pem")).unwrap();
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("data/self-signed.key")).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
 async fn a_receiver_that_never_answers_fails_the_challenge_on_timeout() {
     let app = TestApp::spawn_with(hookd_server::config::RawConfig {
         challenge_timeout: "300ms".into(),
