@@ -26,7 +26,7 @@ pub struct Report {
     pub unexpected: u64,
     pub ingest_per_s: f64,
     pub delivered_per_s: f64,
-    /// The better of the loopback ceiling's runs (`ceiling_runs_per_s`).
+    /// The best of the loopback ceiling's runs (`ceiling_runs_per_s`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ceiling_per_s: Option<f64>,
     /// The loopback ceiling measured before hookd's run and again after it.

@@ -57,8 +57,8 @@ async fn a_tiny_throughput_run_delivers_every_event_exactly_once() {
     assert!(report.ceiling_per_s.is_some_and(|c| c > 0.0), "{report:?}");
     assert_eq!(
         report.ceiling_runs_per_s.len(),
-        2,
-        "before and after hookd's run"
+        3,
+        "one before hookd's run, two after"
     );
     assert_eq!(
         report.ceiling_per_s,
