@@ -32,6 +32,12 @@ macro_rules! prefixed_id {
                 $name(format!("{}{}", $prefix, encode(raw)))
             }
 
+            /// The least id made at millisecond `ms`: every id made before `ms` sorts below it,
+            /// so a range of ids is a range of creation times.
+            pub fn first_at(ms: i64) -> $name {
+                $name::from_raw(time_bits(ms) << RANDOM_BITS)
+            }
+
             /// An id as stored; the store trusts what it wrote itself.
             pub fn from_stored(s: String) -> $name {
                 $name(s)
@@ -73,6 +79,11 @@ fn encode(mut n: u128) -> String {
     String::from_utf8(out.to_vec()).expect("base62 digits are ASCII")
 }
 
+/// The top 48 bits of an id: milliseconds since the epoch (none before it).
+fn time_bits(ms: i64) -> u128 {
+    u128::from(u64::try_from(ms).unwrap_or(0) & ((1 << 48) - 1))
+}
+
 /// Makes monotonic raw ids from a clock reading and random bits given by the caller.
 #[derive(Debug, Default)]
 pub struct IdGenerator {
@@ -86,8 +97,8 @@ impl IdGenerator {
 
     /// The next raw id: `now_ms` in the top bits, `random` below; never less than the last one.
     pub fn next_raw(&self, now_ms: i64, random: u128) -> u128 {
-        let time = u128::from(u64::try_from(now_ms).unwrap_or(0) & ((1 << 48) - 1));
-        let candidate = (time << RANDOM_BITS) | (random & ((1u128 << RANDOM_BITS) - 1));
+        let candidate =
+            (time_bits(now_ms) << RANDOM_BITS) | (random & ((1u128 << RANDOM_BITS) - 1));
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         let next = if candidate > *last {
             candidate
@@ -111,6 +122,17 @@ mod tests {
         let c = MessageId::from_raw(generator.next_raw(1_700_000_000_001, 0));
         assert!(a < b && b < c, "{a} {b} {c}");
         assert_eq!(a.as_str().len(), 4 + DIGITS);
+    }
+
+    #[test]
+    fn first_at_sorts_above_every_id_made_earlier_and_not_above_any_made_then() {
+        let generator = IdGenerator::new();
+        let earlier = MessageId::from_raw(generator.next_raw(1_700_000_000_000, u128::MAX));
+        let then = MessageId::from_raw(generator.next_raw(1_700_000_000_001, 0));
+        let bound = MessageId::first_at(1_700_000_000_001);
+        assert!(earlier < bound, "{earlier} {bound}");
+        assert!(bound <= then, "{bound} {then}");
+        assert!(MessageId::first_at(-5) <= MessageId::from_raw(0));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Retention in SQLite: payloads past their retention period, and `hookd prune`'s deletes,
 //! each a batch in one transaction so that the single writer is never held for long.
 
-use hookd_core::Timestamp;
+use hookd_core::{AttemptId, MessageId, Timestamp};
 use sqlx::SqlitePool;
 
 use super::column::json_list;
@@ -59,14 +59,17 @@ pub(super) async fn prune_before(
     cutoff: Timestamp,
     limit: u32,
 ) -> Result<Pruned> {
+    // Ids sort by creation time, so the primary keys' indexes find the old rows; `created_at`
+    // still decides (an id is made a moment before the row's time is read).
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT m.id FROM messages m
-         WHERE m.created_at < ?
+         WHERE m.id < ?1 AND m.created_at < ?2
            AND NOT EXISTS (SELECT 1 FROM deliveries d
                            WHERE d.msg_id = m.id AND d.status IN (1, 3))
-         ORDER BY m.created_at LIMIT ?",
+         ORDER BY m.id LIMIT ?3",
     )
+    .bind(MessageId::first_at(cutoff.as_millis()).as_str())
     .bind(cutoff.as_millis())
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
@@ -91,8 +94,9 @@ pub(super) async fn prune_before(
     }
     pruned.attempts = sqlx::query(
         "DELETE FROM attempts WHERE rowid IN (
-             SELECT rowid FROM attempts WHERE created_at < ? LIMIT ?)",
+             SELECT rowid FROM attempts WHERE id < ?1 AND created_at < ?2 LIMIT ?3)",
     )
+    .bind(AttemptId::first_at(cutoff.as_millis()).as_str())
     .bind(cutoff.as_millis())
     .bind(i64::from(limit))
     .execute(&mut *tx)

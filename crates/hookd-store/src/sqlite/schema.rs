@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_event_types_idempotency_retention.sql"),
     include_str!("../../migrations/sqlite/0004_due_by_endpoint.sql"),
     include_str!("../../migrations/sqlite/0005_subscribers_version.sql"),
+    include_str!("../../migrations/sqlite/0006_prune_by_id.sql"),
 ];
 
 /// Applies the migrations the database lacks, all in one transaction.
