@@ -1,10 +1,12 @@
 //! Applications in SQLite, and the delete that takes everything an application owns.
 
 use hookd_core::{AppId, Application, Timestamp};
+use sqlx::Connection;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{conflict_as, map_from_json, map_to_json, nul_free, rate_limit};
+use super::writer::Writer;
 use crate::window::Window;
 use crate::{Page, PageQuery, Result};
 
@@ -20,7 +22,7 @@ macro_rules! select {
 
 const UID_TAKEN: &str = "application with this uid";
 
-pub(super) async fn insert(writer: &SqlitePool, app: &Application) -> Result<()> {
+pub(super) async fn insert(writer: &Writer, app: &Application) -> Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, uid, name, rate_limit, metadata, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -32,7 +34,7 @@ pub(super) async fn insert(writer: &SqlitePool, app: &Application) -> Result<()>
     .bind(map_to_json(&app.metadata))
     .bind(app.created_at.as_millis())
     .bind(app.updated_at.as_millis())
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await
     .map_err(conflict_as(UID_TAKEN))?;
     Ok(())
@@ -65,7 +67,7 @@ pub(super) async fn list(reader: &SqlitePool, page: &PageQuery) -> Result<Page<A
     Ok(window.page(apps, |app| app.id.as_str()))
 }
 
-pub(super) async fn update(writer: &SqlitePool, app: &Application) -> Result<()> {
+pub(super) async fn update(writer: &Writer, app: &Application) -> Result<()> {
     sqlx::query(
         "UPDATE applications SET uid = ?, name = ?, rate_limit = ?, metadata = ?, updated_at = ?
          WHERE id = ?",
@@ -76,7 +78,7 @@ pub(super) async fn update(writer: &SqlitePool, app: &Application) -> Result<()>
     .bind(map_to_json(&app.metadata))
     .bind(app.updated_at.as_millis())
     .bind(app.id.as_str())
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await
     .map_err(conflict_as(UID_TAKEN))?;
     Ok(())
@@ -84,8 +86,9 @@ pub(super) async fn update(writer: &SqlitePool, app: &Application) -> Result<()>
 
 /// Endpoints and messages go by foreign-key cascade; the tables without foreign keys
 /// (deliveries, attempts, tokens) are cleared here, in the same transaction.
-pub(super) async fn delete(writer: &SqlitePool, id: &AppId) -> Result<bool> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+pub(super) async fn delete(writer: &Writer, id: &AppId) -> Result<bool> {
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     for sql in [
         "DELETE FROM deliveries WHERE app_id = ?",
         "DELETE FROM attempts WHERE app_id = ?",

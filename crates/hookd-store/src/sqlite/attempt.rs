@@ -9,6 +9,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{corrupt, nul_free};
 use super::message::{push_message_filter, push_time_filter};
+use super::writer::Writer;
 use crate::window::Window;
 use crate::{AttemptFilter, Page, PageQuery, Result};
 
@@ -147,7 +148,7 @@ fn from_row(row: &SqliteRow) -> Result<Attempt> {
 }
 
 pub(super) async fn expunge_response(
-    writer: &SqlitePool,
+    writer: &Writer,
     app: &AppId,
     msg: &MessageId,
     id: &str,
@@ -157,7 +158,7 @@ pub(super) async fn expunge_response(
             .bind(app.as_str())
             .bind(msg.as_str())
             .bind(id)
-            .execute(writer)
+            .execute(&mut *writer.take().await?)
             .await?
             .rows_affected();
     Ok(updated > 0)

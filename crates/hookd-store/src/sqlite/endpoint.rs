@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use hookd_core::{AppId, Endpoint, EndpointId, Timestamp};
+use sqlx::Connection;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{
     conflict_as, list_from_json, list_to_json, map_from_json, map_to_json, nul_free, rate_limit,
 };
+use super::writer::Writer;
 use crate::seal::PLAINTEXT_SECRETS;
 use crate::secrets::Secrets;
 use crate::window::Window;
@@ -29,7 +31,7 @@ macro_rules! select {
 
 const UID_TAKEN: &str = "endpoint with this uid";
 
-pub(super) async fn insert(writer: &SqlitePool, sealer: &Sealer, ep: &Endpoint) -> Result<()> {
+pub(super) async fn insert(writer: &Writer, sealer: &Sealer, ep: &Endpoint) -> Result<()> {
     let insert = sqlx::query(
         "INSERT INTO endpoints (uid, url, description, disabled, event_types, channels,
                                 rate_limit, metadata, updated_at, secret, headers,
@@ -42,7 +44,7 @@ pub(super) async fn insert(writer: &SqlitePool, sealer: &Sealer, ep: &Endpoint) 
         .bind(ep.id.as_str())
         .bind(ep.app_id.as_str())
         .bind(ep.created_at.as_millis())
-        .execute(writer)
+        .execute(&mut *writer.take().await?)
         .await
         .map_err(conflict_as(UID_TAKEN))?;
     Ok(())
@@ -91,7 +93,7 @@ pub(super) async fn list(
     Ok(window.page(endpoints, |ep| ep.id.as_str()))
 }
 
-pub(super) async fn update(writer: &SqlitePool, ep: &Endpoint) -> Result<()> {
+pub(super) async fn update(writer: &Writer, ep: &Endpoint) -> Result<()> {
     let update = sqlx::query(
         "UPDATE endpoints SET uid = ?, url = ?, description = ?, disabled = ?, event_types = ?,
                 channels = ?, rate_limit = ?, metadata = ?, updated_at = ?
@@ -100,15 +102,16 @@ pub(super) async fn update(writer: &SqlitePool, ep: &Endpoint) -> Result<()> {
     bind_settings(update, ep)
         .bind(ep.id.as_str())
         .bind(ep.app_id.as_str())
-        .execute(writer)
+        .execute(&mut *writer.take().await?)
         .await
         .map_err(conflict_as(UID_TAKEN))?;
     Ok(())
 }
 
 /// Drops the endpoint's deliveries with it (queued or finished); its attempts stay in the log.
-pub(super) async fn delete(writer: &SqlitePool, app: &AppId, id: &EndpointId) -> Result<bool> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+pub(super) async fn delete(writer: &Writer, app: &AppId, id: &EndpointId) -> Result<bool> {
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query("DELETE FROM deliveries WHERE app_id = ? AND endpoint_id = ?")
         .bind(app.as_str())
         .bind(id.as_str())
@@ -162,7 +165,7 @@ pub(super) fn from_row(row: &SqliteRow, sealer: &Sealer) -> Result<Endpoint> {
 }
 
 pub(super) async fn rotate_secret(
-    writer: &SqlitePool,
+    writer: &Writer,
     sealer: &Sealer,
     app: &AppId,
     id: &EndpointId,
@@ -170,7 +173,8 @@ pub(super) async fn rotate_secret(
     grace_until: Timestamp,
     now: Timestamp,
 ) -> Result<bool> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let row =
         sqlx::query("SELECT secret, retired_secrets FROM endpoints WHERE app_id = ? AND id = ?")
             .bind(app.as_str())
@@ -204,7 +208,7 @@ pub(super) async fn rotate_secret(
 }
 
 pub(super) async fn set_headers(
-    writer: &SqlitePool,
+    writer: &Writer,
     app: &AppId,
     id: &EndpointId,
     headers: &BTreeMap<String, String>,
@@ -216,15 +220,16 @@ pub(super) async fn set_headers(
             .bind(now.as_millis())
             .bind(app.as_str())
             .bind(id.as_str())
-            .execute(writer)
+            .execute(&mut *writer.take().await?)
             .await?
             .rows_affected();
     Ok(updated > 0)
 }
 
 /// Seals the secrets of rows written before secrets were sealed; run at open.
-pub(super) async fn seal_plaintext(writer: &SqlitePool, sealer: &Sealer) -> Result<()> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+pub(super) async fn seal_plaintext(writer: &Writer, sealer: &Sealer) -> Result<()> {
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let rows = sqlx::query(PLAINTEXT_SECRETS).fetch_all(&mut *tx).await?;
     for row in &rows {
         let (id, secret): (String, String) = (row.try_get("id")?, row.try_get("secret")?);

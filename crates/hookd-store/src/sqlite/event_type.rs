@@ -5,6 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{conflict_as, json_list, nul_free};
+use super::writer::Writer;
 use crate::window::Window;
 use crate::{EventTypeFilter, Page, PageQuery, Result};
 
@@ -20,7 +21,7 @@ macro_rules! select {
     };
 }
 
-pub(super) async fn insert(writer: &SqlitePool, event_type: &EventType) -> Result<()> {
+pub(super) async fn insert(writer: &Writer, event_type: &EventType) -> Result<()> {
     sqlx::query(
         "INSERT INTO event_types (name, description, archived, deprecated, feature_flag,
                                   schemas, created_at, updated_at)
@@ -34,7 +35,7 @@ pub(super) async fn insert(writer: &SqlitePool, event_type: &EventType) -> Resul
     .bind(event_type.schemas.as_deref())
     .bind(event_type.created_at.as_millis())
     .bind(event_type.updated_at.as_millis())
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await
     .map_err(conflict_as("event type with this name"))?;
     Ok(())
@@ -64,7 +65,7 @@ pub(super) async fn list(
     Ok(window.page(event_types, |t| t.name.as_str()))
 }
 
-pub(super) async fn update(writer: &SqlitePool, event_type: &EventType) -> Result<bool> {
+pub(super) async fn update(writer: &Writer, event_type: &EventType) -> Result<bool> {
     let updated = sqlx::query(
         "UPDATE event_types SET description = ?, archived = ?, deprecated = ?, feature_flag = ?,
                                 schemas = ?, updated_at = ?
@@ -77,16 +78,16 @@ pub(super) async fn update(writer: &SqlitePool, event_type: &EventType) -> Resul
     .bind(event_type.schemas.as_deref())
     .bind(event_type.updated_at.as_millis())
     .bind(&event_type.name)
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await?
     .rows_affected();
     Ok(updated > 0)
 }
 
-pub(super) async fn delete(writer: &SqlitePool, name: &str) -> Result<bool> {
+pub(super) async fn delete(writer: &Writer, name: &str) -> Result<bool> {
     let deleted = sqlx::query("DELETE FROM event_types WHERE name = ?")
         .bind(name)
-        .execute(writer)
+        .execute(&mut *writer.take().await?)
         .await?
         .rows_affected();
     Ok(deleted > 0)

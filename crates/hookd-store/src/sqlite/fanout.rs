@@ -17,11 +17,12 @@ use std::sync::{Arc, Mutex};
 use hookd_core::filter::endpoint_wants;
 use hookd_core::{EndpointId, Message, Timestamp, TriggerType};
 use serde_json::json;
+use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 
 use super::column::{json_list, list_from_json, list_to_json};
 use super::script::{Script, Then};
+use super::writer::Writer;
 use crate::secrets::Secrets;
 use crate::{
     DeliveryId, DueDelivery, Handoff, Inserted, NewMessage, Outcome, Result, Sealer, StoreError,
@@ -230,7 +231,7 @@ impl<'h> Room<'h> {
 /// deliveries as its room allows. With every application of the batch in `kept`, in one
 /// round trip; otherwise, or if an endpoint changed since, the endpoints are read first.
 pub(super) async fn write_batch(
-    writer: &SqlitePool,
+    writer: &Writer,
     sealer: &Sealer,
     kept: &Subscribers,
     batch: &[NewMessage],
@@ -640,7 +641,7 @@ fn count(n: usize) -> Result<u32> {
 
 /// Stores the message and queues its one delivery, to `endpoint`, in one transaction.
 pub(super) async fn insert_for_endpoint(
-    writer: &SqlitePool,
+    writer: &Writer,
     message: &Message,
     endpoint: &EndpointId,
 ) -> Result<Inserted> {

@@ -1,8 +1,10 @@
 //! Idempotency keys in SQLite: claim, complete, release, and the sweep of expired ones.
 
 use hookd_core::Timestamp;
-use sqlx::{Row, SqlitePool};
+use sqlx::Connection;
+use sqlx::Row;
 
+use super::writer::Writer;
 use crate::{IdempotencyClaim, IdempotencyKey, Result, StoredResponse};
 
 /// Inserts the key as this request's, or takes over a row that expired: a finished response
@@ -16,12 +18,13 @@ const CLAIM: &str = "
     RETURNING 1";
 
 pub(super) async fn claim(
-    writer: &SqlitePool,
+    writer: &Writer,
     key: &IdempotencyKey,
     now: Timestamp,
     lease_until: Timestamp,
 ) -> Result<IdempotencyClaim> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let taken = sqlx::query(CLAIM)
         .bind(&key.token_hash)
         .bind(&key.request)
@@ -54,7 +57,7 @@ pub(super) async fn claim(
 }
 
 pub(super) async fn complete(
-    writer: &SqlitePool,
+    writer: &Writer,
     key: &IdempotencyKey,
     response: &StoredResponse,
     expires_at: Timestamp,
@@ -69,12 +72,12 @@ pub(super) async fn complete(
     .bind(&key.token_hash)
     .bind(&key.request)
     .bind(&key.key)
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await?;
     Ok(())
 }
 
-pub(super) async fn release(writer: &SqlitePool, key: &IdempotencyKey) -> Result<()> {
+pub(super) async fn release(writer: &Writer, key: &IdempotencyKey) -> Result<()> {
     sqlx::query(
         "DELETE FROM idempotency_keys
          WHERE token_hash = ? AND request = ? AND key = ? AND state = 'in_progress'",
@@ -82,13 +85,13 @@ pub(super) async fn release(writer: &SqlitePool, key: &IdempotencyKey) -> Result
     .bind(&key.token_hash)
     .bind(&key.request)
     .bind(&key.key)
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await?;
     Ok(())
 }
 
 /// Deletes up to `limit` keys that expired by `now`, and as many expired tokens.
-pub(super) async fn delete_expired(writer: &SqlitePool, now: Timestamp, limit: u32) -> Result<u64> {
+pub(super) async fn delete_expired(writer: &Writer, now: Timestamp, limit: u32) -> Result<u64> {
     let mut deleted = 0;
     for sql in [
         "DELETE FROM idempotency_keys WHERE rowid IN (
@@ -99,7 +102,7 @@ pub(super) async fn delete_expired(writer: &SqlitePool, now: Timestamp, limit: u
         deleted += sqlx::query(sql)
             .bind(now.as_millis())
             .bind(i64::from(limit))
-            .execute(writer)
+            .execute(&mut *writer.take().await?)
             .await?
             .rows_affected();
     }

@@ -1,10 +1,12 @@
 //! Messages in SQLite: lookups and the filtered list. Storing them is `fanout.rs`.
 
 use hookd_core::{AppId, Message, MessageId, Timestamp};
+use sqlx::Connection;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::column::{json_list, list_from_json};
+use super::writer::Writer;
 use crate::window::Window;
 use crate::{MessageFilter, Page, PageQuery, Result};
 
@@ -113,12 +115,9 @@ pub(super) fn from_row(row: &SqliteRow) -> Result<Message> {
 }
 
 /// Empties the payload and fails the message's pending deliveries, in one transaction.
-pub(super) async fn expunge_payload(
-    writer: &SqlitePool,
-    app: &AppId,
-    msg: &MessageId,
-) -> Result<bool> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+pub(super) async fn expunge_payload(writer: &Writer, app: &AppId, msg: &MessageId) -> Result<bool> {
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let found = sqlx::query("UPDATE messages SET payload = '' WHERE app_id = ? AND id = ?")
         .bind(app.as_str())
         .bind(msg.as_str())

@@ -4,7 +4,8 @@
 //! queue in-process instead of racing for SQLite's lock (no `SQLITE_BUSY` when a reader would
 //! upgrade). Reads use their own pool and see the last committed state.
 //!
-//! This file opens the database and routes each `Store` method to its module and pool; the
+//! This file opens the database and routes each `Store` method to its module and connection
+//! (the writer, `writer.rs`, or the readers' pool); the
 //! SQL lives in one module per noun.
 
 // First: their macros are used by the modules below.
@@ -26,6 +27,7 @@ mod redeliver;
 mod retention;
 mod schema;
 mod token;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,6 +42,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use writer::Writer;
+
 use crate::{
     AttemptFilter, Claim, DeliveryId, Destination, EndpointStats, Handoff, Inserted, MessageFilter,
     NewMessage, Outcome, Page, PageQuery, QueuedMessage, QueuedMessageFilter, Resend, Result,
@@ -51,7 +55,7 @@ const READERS: u32 = 4;
 /// A `Store` kept in one SQLite file.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Writer,
     reader: SqlitePool,
     sealer: Sealer,
     /// Applications' endpoints as the intake last read them (see `fanout`).
@@ -72,9 +76,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         // A batch's multi-row statements keep a statement journal; past 64 KiB SQLite spills it
         // to a temporary file (an open, writes and an unlink per batch). In memory it stays.
-        let writer = pool(1)
-            .connect_with(options.clone().pragma("temp_store", "memory"))
-            .await?;
+        let writer = Writer::open(&options.clone().pragma("temp_store", "memory")).await?;
         schema::migrate(&writer).await?;
         endpoint::seal_plaintext(&writer, &sealer).await?;
         // `query_only` rather than a read-only open: a read-only connection cannot create the
@@ -102,7 +104,7 @@ fn pool(size: u32) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .max_connections(size)
         // sqlx pings a connection each time it is taken from the pool: a round trip to its
-        // thread, for a file that cannot hang up. The writer is taken for every write.
+        // thread, for a file that cannot hang up.
         .test_before_acquire(false)
         .min_connections(1)
         .idle_timeout(None)
@@ -448,10 +450,10 @@ mod tests {
     use super::*;
 
     /// A pragma's value as text, whichever type SQLite reports it in.
-    async fn pragma(pool: &SqlitePool, name: &str) -> String {
+    async fn pragma<'c>(conn: impl sqlx::SqliteExecutor<'c>, name: &str) -> String {
         let sql = format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)");
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(pool)
+            .fetch_one(conn)
             .await
             .unwrap()
     }
@@ -467,16 +469,60 @@ mod tests {
         let now = crate::Timestamp(1);
         store.claim_due(now, now, 10, 10, &[]).await.unwrap();
         store.record_outcomes(&[]).await.unwrap();
-        for pool in [&store.writer, &store.reader] {
-            assert_eq!(pragma(pool, "journal_mode").await, "wal");
-            assert_eq!(pragma(pool, "synchronous").await, "2", "FULL");
-            assert_eq!(pragma(pool, "foreign_keys").await, "1");
-            assert_eq!(pragma(pool, "busy_timeout").await, "5000");
+        let mut writer = store.writer.take().await.unwrap();
+        for name in [
+            "journal_mode",
+            "synchronous",
+            "foreign_keys",
+            "busy_timeout",
+        ] {
+            assert_eq!(
+                pragma(&mut *writer, name).await,
+                pragma(&store.reader, name).await,
+                "{name}"
+            );
         }
-        assert_eq!(pragma(&store.writer, "temp_store").await, "2", "MEMORY");
+        assert_eq!(pragma(&mut *writer, "journal_mode").await, "wal");
+        assert_eq!(pragma(&mut *writer, "synchronous").await, "2", "FULL");
+        assert_eq!(pragma(&mut *writer, "foreign_keys").await, "1");
+        assert_eq!(pragma(&mut *writer, "busy_timeout").await, "5000");
+        assert_eq!(pragma(&mut *writer, "temp_store").await, "2", "MEMORY");
         let write = sqlx::query("DELETE FROM tokens")
             .execute(&store.reader)
             .await;
         assert!(write.is_err(), "readers are query-only");
+    }
+
+    #[tokio::test]
+    async fn a_script_dropped_mid_transaction_is_rolled_back_before_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = Sealer::new(&crate::SecretKey::generate());
+        let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer)
+            .await
+            .unwrap();
+        let insert = |hash: &'static str| {
+            sqlx::query("INSERT INTO tokens (hash, app_id, created_at) VALUES (?1, NULL, 1)")
+                .bind(hash)
+        };
+        let mut script = script::Script::on(&store.writer).await.unwrap();
+        let begun = concat!(light!(), "BEGIN IMMEDIATE; SELECT 1");
+        script
+            .run(sqlx::query(begun), script::Then::StayOpen)
+            .await
+            .unwrap();
+        script
+            .run(insert("cancelled"), script::Then::StayOpen)
+            .await
+            .unwrap();
+        drop(script);
+
+        script::run_once(&store.writer, insert("after")).await.unwrap();
+        let kept: Vec<String> = sqlx::query_scalar("SELECT hash FROM tokens ORDER BY hash")
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!(kept, ["after"]);
+        let mut writer = store.writer.take().await.unwrap();
+        assert_eq!(pragma(&mut *writer, "synchronous").await, "2", "FULL again");
     }
 }

@@ -6,12 +6,13 @@
 //! change.
 
 use hookd_core::{AppId, AttemptStatus, EndpointId, MessageId, Timestamp, TriggerType};
+use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 
 use super::attempt;
 use super::column::{corrupt, json_list, map_from_json};
 use super::script::run_once;
+use super::writer::Writer;
 use crate::queue::Due;
 use crate::secrets::Secrets;
 use crate::{Claim, DeliveryId, DueDelivery, NextStep, Outcome, Result, Sealer, StoreError};
@@ -99,7 +100,7 @@ const CLAIM: &str = claim!(
 );
 
 pub(super) async fn claim_due(
-    writer: &SqlitePool,
+    writer: &Writer,
     sealer: &Sealer,
     now: Timestamp,
     lease_until: Timestamp,
@@ -132,7 +133,7 @@ pub(super) async fn claim_due(
 /// What the worker needs for each claimed row, oldest due first; drops the rows whose message
 /// or endpoint is gone, and fails those whose payload was removed.
 async fn sendable(
-    writer: &SqlitePool,
+    writer: &Writer,
     sealer: &Sealer,
     now: Timestamp,
     claimed: &[SqliteRow],
@@ -153,7 +154,7 @@ async fn sendable(
         if !ids.is_empty() {
             sqlx::query(sql)
                 .bind(json_list(ids))
-                .execute(writer)
+                .execute(&mut *writer.take().await?)
                 .await?;
         }
     }
@@ -232,7 +233,7 @@ const RECORD_OUTCOMES: &str = concat!(
     full!()
 );
 
-pub(super) async fn record_outcomes(writer: &SqlitePool, outcomes: &[Outcome]) -> Result<()> {
+pub(super) async fn record_outcomes(writer: &Writer, outcomes: &[Outcome]) -> Result<()> {
     let (attempts, moves) = outcome_params(outcomes);
     run_once(
         writer,
@@ -261,7 +262,7 @@ pub(super) fn outcome_params(outcomes: &[Outcome]) -> (String, String) {
     )
 }
 
-pub(super) async fn release(writer: &SqlitePool, ids: &[DeliveryId]) -> Result<()> {
+pub(super) async fn release(writer: &Writer, ids: &[DeliveryId]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -271,14 +272,14 @@ pub(super) async fn release(writer: &SqlitePool, ids: &[DeliveryId]) -> Result<(
          WHERE status = 3 AND id IN (SELECT value FROM json_each(?))",
     )
     .bind(ids)
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await?;
     Ok(())
 }
 
-pub(super) async fn release_all(writer: &SqlitePool) -> Result<()> {
+pub(super) async fn release_all(writer: &Writer) -> Result<()> {
     sqlx::query("UPDATE deliveries SET status = 1, lease_until = NULL WHERE status = 3")
-        .execute(writer)
+        .execute(&mut *writer.take().await?)
         .await?;
     Ok(())
 }

@@ -2,18 +2,20 @@
 //! an endpoint's failed rows back in the queue as manual deliveries.
 
 use hookd_core::{AppId, EndpointId, MessageId, Timestamp, TriggerType};
-use sqlx::SqlitePool;
+use sqlx::Connection;
 
+use super::writer::Writer;
 use crate::{Resend, Result};
 
 pub(super) async fn queue_resend(
-    writer: &SqlitePool,
+    writer: &Writer,
     app: &AppId,
     msg: &MessageId,
     endpoint: &EndpointId,
     now: Timestamp,
 ) -> Result<Resend> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let queued = sqlx::query(
         "INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                                  next_attempt_at, lease_until, trigger_type)
@@ -48,7 +50,7 @@ pub(super) async fn queue_resend(
 }
 
 pub(super) async fn recover_failed(
-    writer: &SqlitePool,
+    writer: &Writer,
     app: &AppId,
     endpoint: &EndpointId,
     since: Timestamp,
@@ -75,7 +77,7 @@ pub(super) async fn recover_failed(
     .bind(endpoint.as_str())
     .bind(since.as_millis())
     .bind(until.map(Timestamp::as_millis))
-    .execute(writer)
+    .execute(&mut *writer.take().await?)
     .await?
     .rows_affected();
     Ok(recovered)

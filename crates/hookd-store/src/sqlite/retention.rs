@@ -2,20 +2,18 @@
 //! each a batch in one transaction so that the single writer is never held for long.
 
 use hookd_core::{AttemptId, MessageId, Timestamp};
-use sqlx::SqlitePool;
+use sqlx::Connection;
 
 use super::column::json_list;
+use super::writer::Writer;
 use crate::{Pruned, Result};
 
 /// Empties the payloads of up to `limit` messages whose retention ended by `now`, and fails
 /// their deliveries still pending: there is nothing left to send. The expression and the
 /// `payload <> ''` term match the partial index `messages_payload_expiry`.
-pub(super) async fn expire_payloads(
-    writer: &SqlitePool,
-    now: Timestamp,
-    limit: u32,
-) -> Result<u64> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+pub(super) async fn expire_payloads(writer: &Writer, now: Timestamp, limit: u32) -> Result<u64> {
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM messages
          WHERE payload <> '' AND created_at + retention_days * 86400000 <= ?
@@ -54,14 +52,11 @@ async fn fail_pending(tx: &mut sqlx::SqliteConnection, msg_ids: &str) -> Result<
 
 /// One batch: up to `limit` messages created before `cutoff` with no delivery still queued or
 /// in flight, with their delivery rows; and up to `limit` attempts made before `cutoff`.
-pub(super) async fn prune_before(
-    writer: &SqlitePool,
-    cutoff: Timestamp,
-    limit: u32,
-) -> Result<Pruned> {
+pub(super) async fn prune_before(writer: &Writer, cutoff: Timestamp, limit: u32) -> Result<Pruned> {
     // Ids sort by creation time, so the primary keys' indexes find the old rows; `created_at`
     // still decides (an id is made a moment before the row's time is read).
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT m.id FROM messages m
          WHERE m.id < ?1 AND m.created_at < ?2

@@ -5,8 +5,9 @@
 //! a file that has shipped.
 
 use sqlx::AssertSqlSafe;
-use sqlx::SqlitePool;
+use sqlx::Connection;
 
+use super::writer::Writer;
 use crate::{Result, StoreError};
 
 const MIGRATIONS: &[&str] = &[
@@ -19,8 +20,9 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Applies the migrations the database lacks, all in one transaction.
-pub(super) async fn migrate(writer: &SqlitePool) -> Result<()> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+pub(super) async fn migrate(writer: &Writer) -> Result<()> {
+    let mut conn = writer.take().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let applied: i64 = sqlx::query_scalar("PRAGMA user_version")
         .fetch_one(&mut *tx)
         .await?;

@@ -20,10 +20,10 @@
 //! made again, never lost: delivery stays at-least-once. Messages are always FULL. A script
 //! that fails part-way restores FULL before the connection is used again.
 
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 
+use super::writer::{Held, Writer};
 use crate::Result;
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
@@ -53,7 +53,8 @@ macro_rules! full {
 }
 
 pub(super) struct Script {
-    conn: PoolConnection<Sqlite>,
+    /// Always there but while `Drop` sends it off to roll back.
+    conn: Option<Held>,
     open: bool,
 }
 
@@ -68,11 +69,15 @@ pub(super) enum Then {
 
 impl Script {
     /// Takes the writer connection.
-    pub(super) async fn on(writer: &SqlitePool) -> Result<Script> {
+    pub(super) async fn on(writer: &Writer) -> Result<Script> {
         Ok(Script {
-            conn: writer.acquire().await?,
+            conn: Some(writer.take().await?),
             open: false,
         })
+    }
+
+    fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn.as_mut().expect("taken only by drop")
     }
 
     /// Runs `query` in one round trip and returns the rows of all its statements. The first
@@ -80,7 +85,7 @@ impl Script {
     pub(super) async fn run(&mut self, query: Query<'_>, then: Then) -> Result<Vec<SqliteRow>> {
         self.open = true;
         let query = (0..PADDING).fold(query, |query, _| query.bind(None::<i64>));
-        match query.fetch_all(&mut *self.conn).await {
+        match query.fetch_all(self.conn()).await {
             Ok(rows) => {
                 self.open = then == Then::StayOpen;
                 Ok(rows)
@@ -88,8 +93,8 @@ impl Script {
             Err(e) => {
                 // Ends the transaction if the failed statement left it open; an error here
                 // means it was not ("no transaction is active").
-                let _ = sqlx::query("ROLLBACK").execute(&mut *self.conn).await;
-                if sqlx::query(full!()).execute(&mut *self.conn).await.is_ok() {
+                let _ = sqlx::query("ROLLBACK").execute(self.conn()).await;
+                if sqlx::query(full!()).execute(self.conn()).await.is_ok() {
                     self.open = false;
                 }
                 Err(e.into())
@@ -100,16 +105,19 @@ impl Script {
 
 impl Drop for Script {
     fn drop(&mut self) {
-        if self.open {
-            // Dropped mid-transaction (a cancelled future): the pool must not hand out a
-            // connection inside someone else's transaction.
-            self.conn.close_on_drop();
+        if let (true, Some(mut conn)) = (self.open, self.conn.take()) {
+            // Dropped mid-transaction (a cancelled future): nobody may write inside someone
+            // else's transaction, so the connection stays taken until it has rolled back.
+            tokio::spawn(async move {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                let _ = sqlx::query(full!()).execute(&mut *conn).await;
+            });
         }
     }
 }
 
 /// One round trip for a script that leaves no transaction open: one statement, or `BEGIN
 /// IMMEDIATE` ... `COMMIT`.
-pub(super) async fn run_once(writer: &SqlitePool, query: Query<'_>) -> Result<Vec<SqliteRow>> {
+pub(super) async fn run_once(writer: &Writer, query: Query<'_>) -> Result<Vec<SqliteRow>> {
     Script::on(writer).await?.run(query, Then::Committed).await
 }

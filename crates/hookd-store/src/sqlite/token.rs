@@ -3,9 +3,10 @@
 use hookd_core::{AppId, Timestamp};
 use sqlx::{Row, SqlitePool};
 
+use super::writer::Writer;
 use crate::{Result, StoreError, TokenRecord, TokenScope};
 
-pub(super) async fn insert(writer: &SqlitePool, record: &TokenRecord) -> Result<()> {
+pub(super) async fn insert(writer: &Writer, record: &TokenRecord) -> Result<()> {
     let app_id = match &record.scope {
         TokenScope::Admin => None,
         TokenScope::Application(app) => Some(app.as_str()),
@@ -15,7 +16,7 @@ pub(super) async fn insert(writer: &SqlitePool, record: &TokenRecord) -> Result<
         .bind(app_id)
         .bind(record.created_at.as_millis())
         .bind(record.expires_at.map(Timestamp::as_millis))
-        .execute(writer)
+        .execute(&mut *writer.take().await?)
         .await
         .map_err(super::column::conflict_as("token"))?;
     Ok(())
@@ -46,10 +47,10 @@ pub(super) async fn count(reader: &SqlitePool) -> Result<u64> {
     u64::try_from(count).map_err(|e| StoreError::Corrupt(format!("token count: {e}")))
 }
 
-pub(super) async fn delete(writer: &SqlitePool, hash: &str) -> Result<bool> {
+pub(super) async fn delete(writer: &Writer, hash: &str) -> Result<bool> {
     let deleted = sqlx::query("DELETE FROM tokens WHERE hash = ?")
         .bind(hash)
-        .execute(writer)
+        .execute(&mut *writer.take().await?)
         .await?
         .rows_affected();
     Ok(deleted > 0)
