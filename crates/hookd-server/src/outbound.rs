@@ -20,7 +20,8 @@ use bytes::Bytes;
 use hookd_core::FailureReason;
 use hookd_core::net::{AllowList, ForbiddenAddress, vet};
 use http::header::{
-    HeaderMap, HeaderValue, LOCATION, RETRY_AFTER, USER_AGENT as USER_AGENT_HEADER,
+    ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER,
+    USER_AGENT as USER_AGENT_HEADER,
 };
 use http::{Method, Uri};
 use http_body_util::{BodyExt, Full};
@@ -37,6 +38,13 @@ pub const USER_AGENT: &str = concat!("hookd/", env!("CARGO_PKG_VERSION"));
 
 /// How long hookd waits for a TCP connection to a receiver's address.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Idle time before TCP keep-alive probes a connection, and the time between probes.
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// How long data sent to a receiver may go unacknowledged before the connection is dropped.
+#[cfg(target_os = "linux")]
+const USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long an unused connection to a receiver stays in the pool.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -91,6 +99,13 @@ impl Outbound {
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        // A pooled connection whose peer vanished is found out in under a minute, not after
+        // the kernel's retransmissions give up (about 15 minutes of timed-out deliveries).
+        tcp.set_keepalive(Some(KEEPALIVE));
+        tcp.set_keepalive_interval(Some(KEEPALIVE));
+        tcp.set_keepalive_retries(Some(3));
+        #[cfg(target_os = "linux")]
+        tcp.set_tcp_user_timeout(Some(USER_TIMEOUT));
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_platform_verifier(provider)
@@ -163,11 +178,23 @@ impl Outbound {
     ) -> Result<Answer, Failed> {
         // The URL was normalised by `vet_url` (IP literals in every spelling included), and
         // the connector sees exactly this text.
-        let uri = Uri::try_from(request.url.as_str())
-            .map_err(|e| blocked(format!("invalid URL: {e}")))?;
+        let mut url = request.url;
         let mut headers = request.headers;
+        // Credentials in the URL go as Basic authorization (unless the endpoint's own headers
+        // set one), never on the wire in the URL itself.
+        if let Some(credentials) = basic_credentials(&url) {
+            if !headers.contains_key(AUTHORIZATION) {
+                headers.insert(AUTHORIZATION, credentials);
+            }
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+        }
+        let uri = Uri::try_from(url.as_str()).map_err(|e| blocked(format!("invalid URL: {e}")))?;
         if !headers.contains_key(USER_AGENT_HEADER) {
             headers.insert(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT));
+        }
+        if !headers.contains_key(ACCEPT) {
+            headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         }
         let body = request.body.map(Bytes::copy_from_slice).unwrap_or_default();
         let mut outgoing = http::Request::new(Full::new(body));
@@ -215,6 +242,23 @@ impl Outbound {
     }
 }
 
+/// `Basic` authorization from the URL's user name and password (percent-decoded), if it has
+/// either.
+fn basic_credentials(url: &Url) -> Option<HeaderValue> {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |part: &str| percent_encoding::percent_decode_str(part).collect::<Vec<u8>>();
+    let mut pair = decode(url.username());
+    pair.push(b':');
+    pair.extend(decode(url.password().unwrap_or_default()));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    let mut value = HeaderValue::try_from(format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
 fn blocked(detail: String) -> Failed {
     Failed {
         reason: FailureReason::Blocked,
@@ -252,7 +296,15 @@ fn classify(error: &(dyn StdError + 'static), timeout: Duration) -> Failed {
         }
         deepest = current.to_string();
         cause = match current.downcast_ref::<std::io::Error>() {
-            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => return timed_out(timeout),
+            Some(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                return Failed {
+                    reason: FailureReason::Timeout,
+                    detail: format!(
+                        "could not connect within {}",
+                        humantime::format_duration(CONNECT_TIMEOUT.min(timeout))
+                    ),
+                };
+            }
             // An io::Error's `source` skips the error it wraps; the TLS layer's errors hide
             // there.
             Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),

@@ -40,6 +40,27 @@ async fn an_endpoint_that_echoes_the_challenge_is_registered() {
 }
 
 #[tokio::test]
+async fn credentials_in_the_url_go_as_basic_authorization() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let mut receiver = Receiver::start().await;
+    let app_id = app.create_app("shop").await;
+    let url = receiver
+        .url
+        .replacen("http://", "http://hookd%20user:s3cr%3At@", 1);
+    app.create_endpoint(&app_id, json!({ "url": url })).await;
+
+    let asked = receiver.next().await;
+    let expected = base64::engine::general_purpose::STANDARD.encode("hookd user:s3cr:t");
+    assert_eq!(
+        asked.header("authorization"),
+        Some(format!("Basic {expected}").as_str())
+    );
+    assert_eq!(asked.header("accept"), Some("text/plain, application/json"));
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_json_echo_passes_the_challenge_too() {
     let app = TestApp::spawn().await;
     let receiver = Receiver::start_with(ChallengeReply::EchoJson).await;

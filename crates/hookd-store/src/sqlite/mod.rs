@@ -516,7 +516,9 @@ mod tests {
             .unwrap();
         drop(script);
 
-        script::run_once(&store.writer, insert("after")).await.unwrap();
+        script::run_once(&store.writer, insert("after"))
+            .await
+            .unwrap();
         let kept: Vec<String> = sqlx::query_scalar("SELECT hash FROM tokens ORDER BY hash")
             .fetch_all(&store.reader)
             .await

@@ -54,7 +54,9 @@ async fn fail_pending(tx: &mut sqlx::SqliteConnection, msg_ids: &str) -> Result<
 /// in flight, with their delivery rows; and up to `limit` attempts made before `cutoff`.
 pub(super) async fn prune_before(writer: &Writer, cutoff: Timestamp, limit: u32) -> Result<Pruned> {
     // Ids sort by creation time, so the primary keys' indexes find the old rows; `created_at`
-    // still decides (an id is made a moment before the row's time is read).
+    // still decides. An id's time can be later than the row's (an attempt's id is made after
+    // its request, up to the delivery timeout after `created_at`; a clock stepped back keeps
+    // ids at the later time): such rows wait for a later run, none goes early.
     let mut conn = writer.take().await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let ids: Vec<String> = sqlx::query_scalar(

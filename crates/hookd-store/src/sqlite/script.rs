@@ -9,8 +9,8 @@
 //! together.
 //!
 //! A script that fails part-way leaves its transaction open on the connection: `Script` rolls
-//! it back before it gives the connection back, and closes the connection instead if it is
-//! dropped with the transaction open (closing rolls back).
+//! it back before it gives the connection back; dropped with the transaction open (a cancelled
+//! future), it keeps the connection in a task of its own until that has rolled back.
 //!
 //! Durability: the connection commits with `synchronous = FULL` (an fsync of the WAL per
 //! commit). The worker's own writes (a claim, the attempts' outcomes) may run between `light!()`
