@@ -449,6 +449,16 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    /// A store on a new file in a directory of its own (kept while the `TempDir` lives).
+    async fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = Sealer::new(&crate::SecretKey::generate());
+        let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer)
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
     /// A pragma's value as text, whichever type SQLite reports it in.
     async fn pragma<'c>(conn: impl sqlx::SqliteExecutor<'c>, name: &str) -> String {
         let sql = format!("SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT)");
@@ -460,11 +470,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_connection_syncs_each_commit_and_enforces_foreign_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let sealer = Sealer::new(&crate::SecretKey::generate());
-        let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer)
-            .await
-            .unwrap();
+        let (_dir, store) = fresh_store().await;
         // The worker's writes commit without an fsync of their own, then restore FULL.
         let now = crate::Timestamp(1);
         store.claim_due(now, now, 10, 10, &[]).await.unwrap();
@@ -495,11 +501,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_script_dropped_mid_transaction_is_rolled_back_before_the_next_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let sealer = Sealer::new(&crate::SecretKey::generate());
-        let store = SqliteStore::open(&dir.path().join("hookd.db"), sealer)
-            .await
-            .unwrap();
+        let (_dir, store) = fresh_store().await;
         let insert = |hash: &'static str| {
             sqlx::query("INSERT INTO tokens (hash, app_id, created_at) VALUES (?1, NULL, 1)")
                 .bind(hash)
