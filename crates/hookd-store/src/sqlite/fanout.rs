@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 
 use hookd_core::filter::endpoint_wants;
 use hookd_core::{EndpointId, Message, Timestamp, TriggerType};
-use serde_json::json;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -115,6 +114,13 @@ macro_rules! insert_and_queue {
             " WHERE ?9 IS NULL OR (SELECT version FROM subscribers_version) = ?9",
             " ORDER BY key"
         )
+    };
+}
+
+/// Rows (tuples) as one JSON array of arrays.
+macro_rules! json_rows {
+    ($rows:expr) => {
+        serde_json::to_string(&$rows).expect("rows of strings and numbers always serialize")
     };
 }
 
@@ -525,10 +531,10 @@ fn handed_over(
 /// `subscribers_version` is still that (`None` back if not); without, the transaction is open.
 async fn insert_and_queue(
     script: &mut Script,
-    messages: Messages,
-    queued: Vec<serde_json::Value>,
+    messages: Messages<'_>,
+    queued: Vec<DeliveryRow<'_>>,
     outcomes: &[Outcome],
-    handed: Option<(Vec<serde_json::Value>, Timestamp)>,
+    handed: Option<(Vec<DeliveryRow<'_>>, Timestamp)>,
     version: Option<i64>,
 ) -> Result<Option<(HashSet<String>, HandedIds)>> {
     let (attempts, moves) = super::queue::outcome_params(outcomes);
@@ -545,12 +551,12 @@ async fn insert_and_queue(
         INSERT_AND_QUEUE_ALL
     };
     let query = sqlx::query(scripts[usize::from(version.is_some())])
-        .bind(serde_json::Value::Array(rows).to_string())
-        .bind(serde_json::Value::Array(queued).to_string())
+        .bind(json_rows!(rows))
+        .bind(json_rows!(queued))
         .bind(TriggerType::Scheduled.code())
         .bind(attempts)
         .bind(moves)
-        .bind(serde_json::Value::Array(handed).to_string())
+        .bind(json_rows!(handed))
         .bind(lease_until.as_millis())
         .bind(payloads)
         .bind(version);
@@ -587,16 +593,34 @@ async fn insert_and_queue(
 /// other in the blob `?8`, each row saying where its own starts (from 1) and how long it is.
 /// A payload inside the JSON would be escaped, parsed and unescaped again; a slice of a blob
 /// is copied once.
-struct Messages {
-    rows: Vec<serde_json::Value>,
+struct Messages<'m> {
+    rows: Vec<MessageRow<'m>>,
     payloads: Vec<u8>,
     ids: Vec<String>,
     /// Some message has an event id, so some may conflict.
     with_event_id: bool,
 }
 
-impl Messages {
-    fn with_capacity(n: usize) -> Messages {
+/// One message of `?1`: id, application, event type, event id, channels (JSON), where its
+/// payload starts in the blob and how long it is, retention days, creation time. A tuple
+/// serializes as a JSON array without building a `serde_json::Value` first.
+type MessageRow<'m> = (
+    &'m str,
+    &'m str,
+    &'m str,
+    Option<&'m str>,
+    Option<String>,
+    usize,
+    usize,
+    i64,
+    i64,
+);
+
+/// One delivery of `?2` or `?6`: application, message, endpoint, due time.
+type DeliveryRow<'m> = (&'m str, &'m str, &'m str, i64);
+
+impl<'m> Messages<'m> {
+    fn with_capacity(n: usize) -> Messages<'m> {
         Messages {
             rows: Vec::with_capacity(n),
             payloads: Vec::new(),
@@ -605,34 +629,34 @@ impl Messages {
         }
     }
 
-    fn push(&mut self, m: &Message) {
+    fn push(&mut self, m: &'m Message) {
         let payload = crate::convert::payload_to_column(m.payload.as_deref()).as_bytes();
         let start = self.payloads.len() + 1;
         self.payloads.extend_from_slice(payload);
         self.ids.push(m.id.as_str().to_owned());
         self.with_event_id |= m.event_id.is_some();
-        self.rows.push(json!([
+        self.rows.push((
             m.id.as_str(),
             m.app_id.as_str(),
-            m.event_type,
-            m.event_id,
+            &m.event_type,
+            m.event_id.as_deref(),
             list_to_json(m.channels.as_deref()),
             start,
             payload.len(),
             m.retention_days,
             m.created_at.as_millis(),
-        ]));
+        ));
     }
 }
 
-/// One row of `?2` in `INSERT_AND_QUEUE`.
-fn delivery_row(message: &Message, endpoint: &str) -> serde_json::Value {
-    json!([
+/// One row of `?2` or `?6` in `INSERT_AND_QUEUE`.
+fn delivery_row<'m>(message: &'m Message, endpoint: &'m str) -> DeliveryRow<'m> {
+    (
         message.app_id.as_str(),
         message.id.as_str(),
         endpoint,
         message.created_at.as_millis(),
-    ])
+    )
 }
 
 fn count(n: usize) -> Result<u32> {

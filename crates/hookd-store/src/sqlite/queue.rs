@@ -245,7 +245,7 @@ pub(super) async fn record_outcomes(writer: &Writer, outcomes: &[Outcome]) -> Re
 
 /// The two parameters of `record!` for `outcomes`.
 pub(super) fn outcome_params(outcomes: &[Outcome]) -> (String, String) {
-    let moves: Vec<serde_json::Value> = outcomes
+    let moves: Vec<_> = outcomes
         .iter()
         .map(|outcome| {
             let (status, next_attempt_at) = match outcome.next {
@@ -253,12 +253,12 @@ pub(super) fn outcome_params(outcomes: &[Outcome]) -> (String, String) {
                 NextStep::RetryAt(at) => (AttemptStatus::Pending, Some(at.as_millis())),
                 NextStep::Exhausted => (AttemptStatus::Fail, None),
             };
-            serde_json::json!([outcome.delivery.0, status.code(), next_attempt_at])
+            (outcome.delivery.0, status.code(), next_attempt_at)
         })
         .collect();
     (
         attempt::rows(outcomes.iter().map(|o| &o.attempt)),
-        serde_json::Value::Array(moves).to_string(),
+        serde_json::to_string(&moves).expect("numbers always serialize"),
     )
 }
 
