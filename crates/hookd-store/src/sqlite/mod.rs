@@ -73,12 +73,7 @@ impl SqliteStore {
             // FULL syncs the WAL on every commit: an acknowledged message survives power loss.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // A new database's pages are 8 KiB, not 4: a commit writes every page it touched
-            // to the WAL, two writes a page, and with ten B-trees touched per batch fewer,
-            // larger pages cost less (docs/performance.md). A database made before keeps its
-            // page size: WAL mode fixes it.
-            .page_size(8192);
+            .busy_timeout(Duration::from_secs(5));
         // A batch's multi-row statements keep a statement journal; past 64 KiB SQLite spills it
         // to a temporary file (an open, writes and an unlink per batch). In memory it stays.
         let writer = Writer::open(&options.clone().pragma("temp_store", "memory")).await?;
@@ -498,34 +493,10 @@ mod tests {
         assert_eq!(pragma(&mut *writer, "foreign_keys").await, "1");
         assert_eq!(pragma(&mut *writer, "busy_timeout").await, "5000");
         assert_eq!(pragma(&mut *writer, "temp_store").await, "2", "MEMORY");
-        assert_eq!(pragma(&mut *writer, "page_size").await, "8192");
         let write = sqlx::query("DELETE FROM tokens")
             .execute(&store.reader)
             .await;
         assert!(write.is_err(), "readers are query-only");
-    }
-
-    #[tokio::test]
-    async fn a_database_made_with_smaller_pages_keeps_them_and_opens() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hookd.db");
-        let old = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .page_size(4096)
-            .journal_mode(SqliteJournalMode::Wal);
-        let mut conn = sqlx::ConnectOptions::connect(&old).await.unwrap();
-        sqlx::query("CREATE TABLE before_hookd (x INTEGER)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        sqlx::Connection::close(conn).await.unwrap();
-
-        let sealer = Sealer::new(&crate::SecretKey::generate());
-        let store = SqliteStore::open(&path, sealer).await.unwrap();
-        assert_eq!(store.count_tokens().await.unwrap(), 0);
-        let mut writer = store.writer.take().await.unwrap();
-        assert_eq!(pragma(&mut *writer, "page_size").await, "4096");
     }
 
     #[tokio::test]
