@@ -106,6 +106,11 @@ pub struct Claim {
     /// endpoints the claim passed over: those whose lane in the caller has no room and, where
     /// nodes share the store, those at their cap.
     pub next_due_at: Option<Timestamp>,
+    /// Whether the claim may have given an endpoint fewer rows than its room while it had more
+    /// due (SQLite shares a claim among the endpoints with rows due). Then only `next_due_at`
+    /// tells whether any open endpoint has rows due still, not which. Otherwise an endpoint given
+    /// fewer than its room has none due left.
+    pub shared: bool,
 }
 
 /// Where a delivery goes after an attempt.

@@ -194,16 +194,18 @@ impl Lanes {
 
     /// After a claim of at most `limit` with the lanes' `rooms` (as `rooms()` gave them, taken
     /// with `generation` before the claim): an endpoint that was given room and got fewer
-    /// deliveries than that has none due left in the store. A claim cut short by its limit, or
-    /// one during which deliveries were queued, proves nothing.
+    /// deliveries than that has none due left in the store. A claim cut short by its limit, one
+    /// during which deliveries were queued, or a shared claim that left rows due (`left_due`:
+    /// `Claim::shared` and a `next_due_at` already past) proves nothing.
     pub fn claimed(
         &self,
         generation: u64,
         rooms: &[(EndpointId, u32)],
         limit: usize,
         due: &[hookd_store::DueDelivery],
+        left_due: bool,
     ) {
-        if due.len() >= limit {
+        if due.len() >= limit || left_due {
             return;
         }
         let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
@@ -363,7 +365,7 @@ mod tests {
     fn drained(lanes: &Lanes, taken: &[DueDelivery]) {
         let generation = lanes.generation();
         let rooms = lanes.rooms(Timestamp(0));
-        lanes.claimed(generation, &rooms, 16, taken);
+        lanes.claimed(generation, &rooms, 16, taken, false);
     }
 
     fn offer_of(lanes: &Lanes) -> Option<Handoff> {
@@ -418,6 +420,30 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_claim_that_left_rows_due_clears_nothing() {
+        let lanes = lanes();
+        drained(&lanes, &[]);
+        let (shared, light) = (endpoint(1), endpoint(2));
+        lanes.queued(&[shared.clone(), light.clone()]);
+
+        // Each got fewer than its room of 4, but rows are due still, of one or the other.
+        let generation = lanes.generation();
+        let rooms = lanes.rooms(Timestamp(0));
+        let taken = [due(&shared), due(&shared), due(&light)];
+        lanes.claimed(generation, &rooms, 16, &taken, true);
+        let offer = offer_of(&lanes).unwrap();
+        assert_eq!(room_of(&offer, &shared), 0, "still queued");
+        assert_eq!(room_of(&offer, &light), 0, "still queued");
+
+        // The same claim with nothing left due: both are drained.
+        let generation = lanes.generation();
+        lanes.claimed(generation, &rooms, 16, &taken, false);
+        let offer = offer_of(&lanes).unwrap();
+        assert_eq!(room_of(&offer, &shared), 4);
+        assert_eq!(room_of(&offer, &light), 4);
+    }
+
+    #[test]
     fn a_claim_during_which_deliveries_were_queued_clears_nothing() {
         let lanes = lanes();
         drained(&lanes, &[]);
@@ -427,7 +453,7 @@ mod tests {
         let generation = lanes.generation();
         let rooms = lanes.rooms(Timestamp(0));
         lanes.queued(std::slice::from_ref(&ep));
-        lanes.claimed(generation, &rooms, 16, &[]);
+        lanes.claimed(generation, &rooms, 16, &[], false);
 
         assert_eq!(room_of(&offer_of(&lanes).unwrap(), &ep), 0);
     }
@@ -437,7 +463,7 @@ mod tests {
         let lanes = lanes();
         let ep = endpoint(1);
         let generation = lanes.generation();
-        lanes.claimed(generation, &[], 2, &[due(&ep), due(&endpoint(2))]);
+        lanes.claimed(generation, &[], 2, &[due(&ep), due(&endpoint(2))], false);
         assert!(offer_of(&lanes).is_none());
     }
 

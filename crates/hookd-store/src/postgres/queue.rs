@@ -55,7 +55,11 @@ async fn claim_once(
     };
     let next_due_at = claimer.next_due_at(&mut tx).await?;
     tx.commit().await?;
-    Ok(Claim { due, next_due_at })
+    Ok(Claim {
+        due,
+        next_due_at,
+        shared: false,
+    })
 }
 
 /// Reads what the worker needs for each claimed row, drops the rows whose message or

@@ -76,10 +76,24 @@ macro_rules! open_endpoints {
     };
 }
 
-/// The claim: each open endpoint's oldest rows due at `?2`, as many as its room (gathered as
-/// JSON, SQLite's stand-in for a lateral join, whose LIMIT cannot name the outer row: so at
-/// most a lane's worth, then cut to the room by position), merged oldest first. So a slow endpoint's
-/// backlog, however old, never crowds out the others, and no lane is given more than it holds.
+/// The most rows a claim takes from one endpoint: an even share of its limit among the open
+/// endpoints with rows due at `?2`, and one more. Without it a claim over a hundred endpoints
+/// would gather and sort a lane's worth of each (6,400 rows) to take 256. An endpoint given its
+/// share may have more due: `Claim::shared`.
+macro_rules! share {
+    () => {
+        "(SELECT ?4 / max(count(*), 1) + 1 FROM open
+          WHERE EXISTS (SELECT 1 FROM deliveries
+                        WHERE status = 1 AND endpoint_id = open.endpoint_id
+                          AND next_attempt_at <= ?2))"
+    };
+}
+
+/// The claim: each open endpoint's oldest rows due at `?2`, as many as its room and its share
+/// (gathered as JSON, SQLite's stand-in for a lateral join, whose LIMIT cannot name the outer
+/// row: so at most a lane's worth or the share, then cut to the room by position), merged
+/// oldest first. So a slow endpoint's backlog, however old, never crowds out the others, and
+/// no lane is given more than it holds.
 const CLAIM: &str = claim!(
     concat!(
         open_endpoints!(),
@@ -87,7 +101,9 @@ const CLAIM: &str = claim!(
              SELECT json_group_array(json_array(next_attempt_at, id)) FROM (
                  SELECT next_attempt_at, id FROM deliveries
                  WHERE status = 1 AND endpoint_id = open.endpoint_id AND next_attempt_at <= ?2
-                 ORDER BY next_attempt_at LIMIT min(?4, ?5)))) AS picked
+                 ORDER BY next_attempt_at LIMIT min(?4, ?5, ",
+        share!(),
+        ")))) AS picked
          WHERE picked.key < open.room
          ORDER BY picked.value ->> 0 LIMIT ?4 + 0"
     ),
@@ -127,6 +143,7 @@ pub(super) async fn claim_due(
     Ok(Claim {
         due,
         next_due_at: next_due_at.map(Timestamp),
+        shared: true,
     })
 }
 

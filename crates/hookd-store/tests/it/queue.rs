@@ -167,6 +167,61 @@ async fn a_skipping_claim_takes_the_open_endpoints_oldest_first_and_looks_past_t
 }
 
 #[tokio::test]
+async fn a_claim_shared_among_endpoints_takes_each_ones_oldest_and_leaves_none_behind() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let mut endpoints = Vec::new();
+        for n in 0..3 {
+            let mut ep = endpoint(&app.id);
+            ep.event_types = Some(vec![format!("to-{n}")]);
+            endpoints.push(new_endpoint(store, ep).await);
+        }
+        // Endpoint 0 has the ten oldest rows; 1 and 2 have two each, newer.
+        let plan = (0..10)
+            .map(|t| (0, t))
+            .chain([(1, 20), (1, 21), (2, 30), (2, 31)]);
+        for (to, t) in plan {
+            let mut m = message(&app.id, &format!("to-{to}"));
+            m.created_at = at(t);
+            send(store, &[m]).await;
+        }
+        let count = |claim: &Claim| {
+            let mut counts = [0; 3];
+            for d in &claim.due {
+                let to = endpoints.iter().position(|e| e.id == d.endpoint_id);
+                counts[to.unwrap()] += 1;
+            }
+            counts
+        };
+
+        let first = claim(store, 100, 6).await;
+        if first.shared {
+            // SQLite: a share of 6 / 3 + 1 each at most, merged oldest first.
+            assert_eq!(count(&first), [3, 2, 1]);
+        } else {
+            // PostgreSQL: the six oldest, whichever endpoint they are for.
+            assert_eq!(count(&first), [6, 0, 0]);
+        }
+        assert!(
+            first.next_due_at.is_some_and(|t| t <= at(100)),
+            "what it left is due already, so the worker claims again at once"
+        );
+
+        let mut seen: Vec<_> = first.due.iter().map(|d| d.id).collect();
+        loop {
+            let next = claim(store, 100, 6).await;
+            if next.due.is_empty() {
+                break;
+            }
+            seen.extend(next.due.iter().map(|d| d.id));
+        }
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!((seen.len(), unique.len()), (14, 14), "every row, once");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out() {
     each_store(async |store| {
         let m = queued_at(store, &[0]).await;
