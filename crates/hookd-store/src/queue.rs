@@ -106,11 +106,11 @@ pub struct Claim {
     /// endpoints the claim passed over: those whose lane in the caller has no room and, where
     /// nodes share the store, those at their cap.
     pub next_due_at: Option<Timestamp>,
-    /// Whether the claim may have given an endpoint fewer rows than its room while it had more
-    /// due (SQLite shares a claim among the endpoints with rows due). Then only `next_due_at`
-    /// tells whether any open endpoint has rows due still, not which. Otherwise an endpoint given
-    /// fewer than its room has none due left.
-    pub shared: bool,
+    /// Whether an endpoint given fewer rows than its room may still have rows due: SQLite shares
+    /// a claim among the endpoints with rows due, and this is set when such a claim left some
+    /// due (`next_due_at` already past), not saying whose. Otherwise an endpoint given fewer
+    /// than its room has none due left.
+    pub left_due: bool,
 }
 
 /// Where a delivery goes after an attempt.

@@ -195,8 +195,8 @@ impl Lanes {
     /// After a claim of at most `limit` with the lanes' `rooms` (as `rooms()` gave them, taken
     /// with `generation` before the claim): an endpoint that was given room and got fewer
     /// deliveries than that has none due left in the store. A claim cut short by its limit, one
-    /// during which deliveries were queued, or a shared claim that left rows due (`left_due`:
-    /// `Claim::shared` and a `next_due_at` already past) proves nothing.
+    /// during which deliveries were queued, or one that may have left an endpoint rows due
+    /// (`left_due`, from `Claim::left_due`) proves nothing.
     pub fn claimed(
         &self,
         generation: u64,

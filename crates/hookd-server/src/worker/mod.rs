@@ -225,8 +225,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                 .await
             {
                 Ok(claim) => {
-                    let left_due = claim.shared && claim.next_due_at.is_some_and(|at| at <= now);
-                    lanes.claimed(generation, &rooms, room, &claim.due, left_due);
+                    lanes.claimed(generation, &rooms, room, &claim.due, claim.left_due);
                     let claimed = claim.due.len();
                     for due in claim.due {
                         let ticket = lanes.ticket(&due.endpoint_id, now);

@@ -58,7 +58,7 @@ async fn claim_once(
     Ok(Claim {
         due,
         next_due_at,
-        shared: false,
+        left_due: false,
     })
 }
 

@@ -79,7 +79,7 @@ macro_rules! open_endpoints {
 /// The most rows a claim takes from one endpoint: an even share of its limit among the open
 /// endpoints with rows due at `?2`, and one more. Without it a claim over a hundred endpoints
 /// would gather and sort a lane's worth of each (6,400 rows) to take 256. An endpoint given its
-/// share may have more due: `Claim::shared`.
+/// share may have more due: `Claim::left_due`.
 macro_rules! share {
     () => {
         "(SELECT ?4 / max(count(*), 1) + 1 FROM open
@@ -143,7 +143,7 @@ pub(super) async fn claim_due(
     Ok(Claim {
         due,
         next_due_at: next_due_at.map(Timestamp),
-        shared: true,
+        left_due: next_due_at.is_some_and(|at| at <= now.as_millis()),
     })
 }
 

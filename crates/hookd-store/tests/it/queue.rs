@@ -110,26 +110,43 @@ async fn a_claim_passes_over_the_endpoints_it_is_told_to_skip() {
     .await;
 }
 
+/// Three endpoints of one application, endpoint `k` subscribed to event type `to-k`, and for
+/// each `(k, t)` of `plan` a message to endpoint `k` created at `t`.
+async fn three_endpoints_with(
+    store: &dyn Store,
+    plan: impl IntoIterator<Item = (usize, i64)>,
+) -> Vec<Endpoint> {
+    let app = new_app(store).await;
+    let mut endpoints = Vec::new();
+    for k in 0..3 {
+        let mut ep = endpoint(&app.id);
+        ep.event_types = Some(vec![format!("to-{k}")]);
+        endpoints.push(new_endpoint(store, ep).await);
+    }
+    for (k, t) in plan {
+        let mut m = message(&app.id, &format!("to-{k}"));
+        m.created_at = at(t);
+        send(store, &[m]).await;
+    }
+    endpoints
+}
+
+/// Which of `endpoints` a delivery is for.
+fn index_of(endpoints: &[Endpoint], delivery: &DueDelivery) -> usize {
+    endpoints
+        .iter()
+        .position(|e| e.id == delivery.endpoint_id)
+        .expect("a delivery to one of the endpoints")
+}
+
 #[tokio::test]
 async fn a_skipping_claim_takes_the_open_endpoints_oldest_first_and_looks_past_the_busy_one() {
     each_store(async |store| {
-        let app = new_app(store).await;
-        let mut endpoints = Vec::new();
-        for _ in 0..3 {
-            let mut ep = endpoint(&app.id);
-            ep.event_types = Some(vec![format!("to-{}", endpoints.len())]);
-            endpoints.push(new_endpoint(store, ep).await);
-        }
         // (endpoint, due): the busy endpoint (0) has the oldest rows and a big backlog.
-        let plan: Vec<(usize, i64)> = (0..50)
+        let plan = (0..50)
             .map(|t| (0, t))
-            .chain([(1, 60), (2, 55), (1, 70), (2, 500), (1, 900)])
-            .collect();
-        for (to, t) in &plan {
-            let mut m = message(&app.id, &format!("to-{to}"));
-            m.created_at = at(*t);
-            send(store, &[m]).await;
-        }
+            .chain([(1, 60), (2, 55), (1, 70), (2, 500), (1, 900)]);
+        let endpoints = three_endpoints_with(store, plan).await;
 
         let skip = [(endpoints[0].id.clone(), 0)];
         let claimed = store
@@ -139,13 +156,7 @@ async fn a_skipping_claim_takes_the_open_endpoints_oldest_first_and_looks_past_t
         let got: Vec<(&str, usize)> = claimed
             .due
             .iter()
-            .map(|d| {
-                let to = endpoints
-                    .iter()
-                    .position(|e| e.id == d.endpoint_id)
-                    .unwrap();
-                (d.event_type.as_str(), to)
-            })
+            .map(|d| (d.event_type.as_str(), index_of(&endpoints, d)))
             .collect();
         assert_eq!(got, [("to-2", 2), ("to-1", 1), ("to-1", 1)], "oldest first");
         assert_eq!(
@@ -169,33 +180,21 @@ async fn a_skipping_claim_takes_the_open_endpoints_oldest_first_and_looks_past_t
 #[tokio::test]
 async fn a_claim_shared_among_endpoints_takes_each_ones_oldest_and_leaves_none_behind() {
     each_store(async |store| {
-        let app = new_app(store).await;
-        let mut endpoints = Vec::new();
-        for n in 0..3 {
-            let mut ep = endpoint(&app.id);
-            ep.event_types = Some(vec![format!("to-{n}")]);
-            endpoints.push(new_endpoint(store, ep).await);
-        }
         // Endpoint 0 has the ten oldest rows; 1 and 2 have two each, newer.
         let plan = (0..10)
             .map(|t| (0, t))
             .chain([(1, 20), (1, 21), (2, 30), (2, 31)]);
-        for (to, t) in plan {
-            let mut m = message(&app.id, &format!("to-{to}"));
-            m.created_at = at(t);
-            send(store, &[m]).await;
-        }
+        let endpoints = three_endpoints_with(store, plan).await;
         let count = |claim: &Claim| {
             let mut counts = [0; 3];
             for d in &claim.due {
-                let to = endpoints.iter().position(|e| e.id == d.endpoint_id);
-                counts[to.unwrap()] += 1;
+                counts[index_of(&endpoints, d)] += 1;
             }
             counts
         };
 
         let first = claim(store, 100, 6).await;
-        if first.shared {
+        if first.left_due {
             // SQLite: a share of 6 / 3 + 1 each at most, merged oldest first.
             assert_eq!(count(&first), [3, 2, 1]);
         } else {
