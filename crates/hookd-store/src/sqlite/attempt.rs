@@ -7,6 +7,7 @@ use hookd_core::{
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
+use super::bound::{Db, Prepared};
 use super::column::{corrupt, nul_free};
 use super::message::{push_message_filter, push_time_filter};
 use super::writer::Writer;
@@ -37,25 +38,65 @@ pub(super) enum Of<'a> {
 /// sqlx's connection thread) per attempt.
 pub(super) fn rows<'a>(attempts: impl Iterator<Item = &'a Attempt>) -> String {
     // Tuples serialize as JSON arrays with no `serde_json::Value` built in between.
-    let rows: Vec<_> = attempts
-        .map(|a| {
-            (
-                a.id.as_str(),
-                a.app_id.as_str(),
-                a.msg_id.as_str(),
-                a.endpoint_id.as_str(),
-                &a.url,
-                a.status.code(),
-                a.response_status_code,
-                nul_free(&a.response),
-                a.response_duration_ms,
-                a.trigger.code(),
-                a.failure.map(FailureReason::as_str),
-                a.created_at.as_millis(),
-            )
-        })
-        .collect();
+    let rows: Vec<_> = attempts.map(columns).collect();
     serde_json::to_string(&rows).expect("rows of strings and numbers always serialize")
+}
+
+/// An attempt's columns, in the order of the `attempts` table.
+type Columns<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    i64,
+    i64,
+    std::borrow::Cow<'a, str>,
+    i64,
+    i64,
+    Option<&'static str>,
+    i64,
+);
+
+fn columns(a: &Attempt) -> Columns<'_> {
+    (
+        a.id.as_str(),
+        a.app_id.as_str(),
+        a.msg_id.as_str(),
+        a.endpoint_id.as_str(),
+        &a.url,
+        i64::from(a.status.code()),
+        i64::from(a.response_status_code),
+        nul_free(&a.response),
+        a.response_duration_ms,
+        i64::from(a.trigger.code()),
+        a.failure.map(FailureReason::as_str),
+        a.created_at.as_millis(),
+    )
+}
+
+/// Inserts `attempts` through the prepared statements (`bound`); as `rows` in
+/// `queue::RECORD_OUTCOMES`, those of an application that is gone are left out.
+pub(super) fn insert_bound<'a>(
+    db: Db,
+    prepared: &Prepared,
+    attempts: impl Iterator<Item = &'a Attempt>,
+) -> Result<()> {
+    let rows: Vec<_> = attempts.map(columns).collect();
+    prepared.attempts.run(db, &rows, |b, row| {
+        b.text(row.0);
+        b.text(row.1);
+        b.text(row.2);
+        b.text(row.3);
+        b.text(row.4);
+        b.int(row.5);
+        b.int(row.6);
+        b.text(&row.7);
+        b.int(row.8);
+        b.int(row.9);
+        b.opt_text(row.10);
+        b.int(row.11);
+    })
 }
 
 pub(super) async fn get(

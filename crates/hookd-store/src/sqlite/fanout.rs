@@ -8,17 +8,21 @@
 //! memory between batches (`Subscribers`); a batch written with them checks, inside its own
 //! transaction, that no endpoint changed since they were read (`subscribers_version`, which
 //! triggers count up), and stores no message if one did. Then, and for applications not kept
-//! yet, a second round trip first reads them in the transaction. Each statement takes its rows
-//! as one JSON array (`jsonb_each`); the messages' payloads come beside it in one blob.
+//! yet, a second round trip first reads them in the transaction. A batch without event ids
+//! (nothing in it can conflict) is written through prepared multi-row statements with bound
+//! values (`bound`, `write_bound`); one with event ids as a script whose statements take their
+//! rows as JSON arrays (`jsonb_each`), the payloads beside them in one blob, and return which
+//! messages went in.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use hookd_core::filter::endpoint_wants;
-use hookd_core::{EndpointId, Message, Timestamp, TriggerType};
+use hookd_core::{AttemptStatus, EndpointId, Message, Timestamp, TriggerType};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use super::bound::{Db, Prepared};
 use super::column::{json_list, list_from_json, list_to_json};
 use super::script::{Script, Then};
 use super::writer::Writer;
@@ -53,18 +57,17 @@ const READ_SUBSCRIBERS: &str = "
     SELECT version AS subscribers_version FROM subscribers_version";
 
 /// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), returning the
-/// ids of those inserted where `$returning` asks (`ON CONFLICT` names the event-id key alone:
-/// any other violation is still an error). Then queues the deliveries of `?2` (those `$stored`
-/// keeps: whose message went in), each due when its message was created; stores those of `?6`
-/// leased until `?7`, and says which ids they got (`$handed`, then the summary row); records
-/// the attempts' outcomes of `?4` and `?5` (`record!`), and commits. `$begin` begins the
-/// transaction where no earlier script did.
+/// ids of those inserted (`ON CONFLICT` names the event-id key alone: any other violation is
+/// still an error). Then queues the deliveries of `?2` whose message went in, each due when
+/// its message was created; stores those of `?6` leased until `?7`, returning their ids;
+/// records the attempts' outcomes of `?4` and `?5` (`record!`), and commits. `$begin` begins
+/// the transaction where no earlier script did.
 ///
 /// With `?9` set, messages go in only if `subscribers_version` is still `?9`: the version the
 /// endpoints the deliveries were made from were read at. Otherwise nothing but the outcomes
 /// is written, and the summary row (`subscribers_version`) says so.
 macro_rules! insert_and_queue {
-    ($begin:literal, $returning:literal, $stored:literal, $handed:literal) => {
+    ($begin:literal) => {
         concat!(
             $begin,
             "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
@@ -73,46 +76,22 @@ macro_rules! insert_and_queue {
                     CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
              FROM jsonb_each(?1)
              WHERE ?9 IS NULL OR (SELECT version FROM subscribers_version) = ?9
-             ON CONFLICT (app_id, event_id) DO NOTHING",
-            $returning,
-            ";
+             ON CONFLICT (app_id, event_id) DO NOTHING
+             RETURNING id;
              INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                                      next_attempt_at, lease_until, trigger_type)
              SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3, NULL, ?3
-             FROM jsonb_each(?2)",
-            $stored,
-            ";
+             FROM jsonb_each(?2)
+             WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1);
              INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                                      next_attempt_at, lease_until, trigger_type)
              SELECT value ->> 0, value ->> 1, value ->> 2, 3, 0, value ->> 3, ?7, ?3
-             FROM jsonb_each(?6)",
-            $stored,
-            $handed,
-            ";
-             SELECT changes() AS handed_count, last_insert_rowid() AS handed_last,
-                    (SELECT version FROM subscribers_version) AS subscribers_version;",
+             FROM jsonb_each(?6)
+             WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)
+             RETURNING id AS delivery_id, msg_id, endpoint_id;
+             SELECT (SELECT version FROM subscribers_version) AS subscribers_version;",
             record!("?4", "?5"),
             "COMMIT"
-        )
-    };
-    ($begin:literal, conflicts) => {
-        insert_and_queue!(
-            $begin,
-            " RETURNING id",
-            " WHERE EXISTS (SELECT 1 FROM messages WHERE id = value ->> 1)",
-            " RETURNING id AS delivery_id, msg_id, endpoint_id"
-        )
-    };
-    // The handed deliveries go in in the order of `?6` and, in one statement, each gets the
-    // next rowid: so the last rowid and their count (the summary row) say every id. SQLite
-    // gives a new row the largest rowid plus one; only a table that already holds the largest
-    // possible rowid makes it pick at random, and hookd never writes one.
-    ($begin:literal, all) => {
-        insert_and_queue!(
-            $begin,
-            "",
-            " WHERE ?9 IS NULL OR (SELECT version FROM subscribers_version) = ?9",
-            " ORDER BY key"
         )
     };
 }
@@ -124,21 +103,12 @@ macro_rules! json_rows {
     };
 }
 
-/// Where a message may conflict: only deliveries of messages that went in, and a row back per
-/// message inserted and per delivery handed over (`delivery_id`, with its message and endpoint).
-/// In this and `INSERT_AND_QUEUE_ALL`, `[0]` continues a transaction begun already (by
-/// `READ_SUBSCRIBERS`) and `[1]` begins its own (with kept endpoints and `?9` set).
-const INSERT_AND_QUEUE: [&str; 2] = [
-    insert_and_queue!("", conflicts),
-    insert_and_queue!("BEGIN IMMEDIATE;", conflicts),
-];
-/// For a batch without event ids: nothing can conflict, so every message and delivery goes in
-/// (unless `?9` stops them all), and only the summary row comes back instead of a row per
-/// message and per handed delivery (each row is a message from the connection's thread).
-const INSERT_AND_QUEUE_ALL: [&str; 2] = [
-    insert_and_queue!("", all),
-    insert_and_queue!("BEGIN IMMEDIATE;", all),
-];
+/// For a batch with event ids, where a message may conflict: only deliveries of messages that
+/// went in, and a row back per message inserted and per delivery handed over (`delivery_id`,
+/// with its message and endpoint). `[0]` continues a transaction begun already (by
+/// `READ_SUBSCRIBERS`) and `[1]` begins its own (with kept endpoints and `?9` set). A batch
+/// without event ids goes through prepared statements instead (`write_bound`).
+const INSERT_AND_QUEUE: [&str; 2] = [insert_and_queue!(""), insert_and_queue!("BEGIN IMMEDIATE;")];
 
 /// Each application's enabled endpoints, by application id.
 type ByApp = HashMap<String, Arc<[Subscriber]>>;
@@ -537,20 +507,33 @@ async fn insert_and_queue(
     handed: Option<(Vec<DeliveryRow<'_>>, Timestamp)>,
     version: Option<i64>,
 ) -> Result<Option<(HashSet<String>, HandedIds)>> {
-    let (attempts, moves) = super::queue::outcome_params(outcomes);
     let (handed, lease_until) = handed.unwrap_or_default();
-    let Messages {
-        rows,
-        payloads,
-        ids,
-        with_event_id,
-    } = messages;
-    let scripts = if with_event_id {
-        INSERT_AND_QUEUE
-    } else {
-        INSERT_AND_QUEUE_ALL
-    };
-    let query = sqlx::query(scripts[usize::from(version.is_some())])
+    if !messages.with_event_id {
+        return script
+            .bound(|db, prepared| {
+                let queued = (queued.as_slice(), AttemptStatus::Pending, None);
+                let handed_rows = (handed.as_slice(), AttemptStatus::Sending, Some(lease_until));
+                let written = write_bound(
+                    db,
+                    prepared,
+                    &messages,
+                    [queued, handed_rows],
+                    outcomes,
+                    version,
+                )?;
+                Ok(written.map(|last| {
+                    let handed = HandedIds::Consecutive {
+                        count: i64::try_from(handed.len()).expect("a batch is small"),
+                        last,
+                    };
+                    (messages.ids.iter().cloned().collect(), handed)
+                }))
+            })
+            .await;
+    }
+    let (attempts, moves) = super::queue::outcome_params(outcomes);
+    let Messages { rows, payloads, .. } = messages;
+    let query = sqlx::query(INSERT_AND_QUEUE[usize::from(version.is_some())])
         .bind(json_rows!(rows))
         .bind(json_rows!(queued))
         .bind(TriggerType::Scheduled.code())
@@ -570,13 +553,6 @@ async fn insert_and_queue(
     if version.is_some_and(|v| summary.try_get::<i64, _>("subscribers_version").ok() != Some(v)) {
         return Ok(None);
     }
-    if !with_event_id {
-        let handed = HandedIds::Consecutive {
-            count: summary.try_get("handed_count")?,
-            last: summary.try_get("handed_last")?,
-        };
-        return Ok(Some((ids.into_iter().collect(), handed)));
-    }
     let mut stored = HashSet::new();
     let mut handed = Vec::new();
     for row in rows {
@@ -587,6 +563,59 @@ async fn insert_and_queue(
         }
     }
     Ok(Some((stored, HandedIds::Rows(handed))))
+}
+
+/// Deliveries to insert, with the status and lease they start with.
+type Deliveries<'r, 'm> = (&'r [DeliveryRow<'m>], AttemptStatus, Option<Timestamp>);
+
+/// What `INSERT_AND_QUEUE` does for a batch without event ids, through the prepared
+/// statements (`bound`): with `version`, begins the transaction and stores the messages only
+/// if `subscribers_version` is still that (`None` back if not; the outcomes are recorded
+/// either way); without, the transaction is open already. Back: the last delivery's rowid.
+/// The deliveries of `deliveries[1]` (the handed ones) go in last, in order, and each gets the
+/// next rowid: so that rowid and their count say every id. SQLite gives a new row the largest
+/// rowid plus one; only a table that already holds the largest possible rowid makes it pick at
+/// random, and hookd never writes one.
+fn write_bound(
+    db: Db,
+    prepared: &Prepared,
+    messages: &Messages<'_>,
+    deliveries: [Deliveries<'_, '_>; 2],
+    outcomes: &[Outcome],
+    version: Option<i64>,
+) -> Result<Option<i64>> {
+    if version.is_some() {
+        prepared.begin(db)?;
+    }
+    let current = version.is_none_or(|v| prepared.subscribers_version(db).ok() == Some(v));
+    let mut last = 0;
+    if current {
+        prepared.messages.run(db, &messages.rows, |b, row| {
+            b.text(row.0);
+            b.text(row.1);
+            b.text(row.2);
+            b.opt_text(row.3);
+            b.opt_text(row.4.as_deref());
+            b.bytes_as_text(&messages.payloads[row.5 - 1..][..row.6]);
+            b.int(row.7);
+            b.int(row.8);
+        })?;
+        for (rows, status, lease_until) in deliveries {
+            prepared.deliveries.run(db, rows, |b, row| {
+                b.text(row.0);
+                b.text(row.1);
+                b.text(row.2);
+                b.int(i64::from(status.code()));
+                b.int(row.3);
+                b.opt_int(lease_until.map(|t| t.as_millis()));
+                b.int(i64::from(TriggerType::Scheduled.code()));
+            })?;
+        }
+        last = db.last_rowid();
+    }
+    super::queue::record_bound(db, prepared, outcomes)?;
+    prepared.commit(db)?;
+    Ok(current.then_some(last))
 }
 
 /// The messages of `INSERT_AND_QUEUE`: one JSON row each in `?1`, their payloads one after the

@@ -16,6 +16,7 @@ mod queue;
 
 mod app;
 mod attempt;
+mod bound;
 mod column;
 mod destination;
 mod endpoint;

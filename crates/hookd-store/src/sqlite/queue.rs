@@ -10,6 +10,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::attempt;
+use super::bound::{Db, Prepared};
 use super::column::{corrupt, json_list, map_from_json};
 use super::script::run_once;
 use super::writer::Writer;
@@ -262,21 +263,32 @@ pub(super) async fn record_outcomes(writer: &Writer, outcomes: &[Outcome]) -> Re
 
 /// The two parameters of `record!` for `outcomes`.
 pub(super) fn outcome_params(outcomes: &[Outcome]) -> (String, String) {
-    let moves: Vec<_> = outcomes
-        .iter()
-        .map(|outcome| {
-            let (status, next_attempt_at) = match outcome.next {
-                NextStep::Delivered => (AttemptStatus::Success, None),
-                NextStep::RetryAt(at) => (AttemptStatus::Pending, Some(at.as_millis())),
-                NextStep::Exhausted => (AttemptStatus::Fail, None),
-            };
-            (outcome.delivery.0, status.code(), next_attempt_at)
-        })
-        .collect();
+    let moves: Vec<_> = outcomes.iter().map(moved).collect();
     (
         attempt::rows(outcomes.iter().map(|o| &o.attempt)),
         serde_json::to_string(&moves).expect("numbers always serialize"),
     )
+}
+
+/// What `record!` writes, through the prepared statements (`bound`), in the open transaction.
+pub(super) fn record_bound(db: Db, prepared: &Prepared, outcomes: &[Outcome]) -> Result<()> {
+    attempt::insert_bound(db, prepared, outcomes.iter().map(|o| &o.attempt))?;
+    prepared.moves.run(db, outcomes, |b, outcome| {
+        let (delivery, status, next_attempt_at) = moved(outcome);
+        b.int(delivery);
+        b.int(i64::from(status));
+        b.opt_int(next_attempt_at);
+    })
+}
+
+/// An outcome's delivery: its id, its new status, and when it is tried next.
+fn moved(outcome: &Outcome) -> (i64, i16, Option<i64>) {
+    let (status, next_attempt_at) = match outcome.next {
+        NextStep::Delivered => (AttemptStatus::Success, None),
+        NextStep::RetryAt(at) => (AttemptStatus::Pending, Some(at.as_millis())),
+        NextStep::Exhausted => (AttemptStatus::Fail, None),
+    };
+    (outcome.delivery.0, status.code(), next_attempt_at)
 }
 
 pub(super) async fn release(writer: &Writer, ids: &[DeliveryId]) -> Result<()> {

@@ -23,7 +23,8 @@
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 
-use super::writer::{Held, Writer};
+use super::bound::{Db, Prepared};
+use super::writer::{HeldAll, Writer};
 use crate::Result;
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
@@ -54,7 +55,7 @@ macro_rules! full {
 
 pub(super) struct Script {
     /// Always there but while `Drop` sends it off to roll back.
-    conn: Option<Held>,
+    conn: Option<HeldAll>,
     open: bool,
 }
 
@@ -71,13 +72,36 @@ impl Script {
     /// Takes the writer connection.
     pub(super) async fn on(writer: &Writer) -> Result<Script> {
         Ok(Script {
-            conn: Some(writer.take().await?),
+            conn: Some(writer.take_all().await?),
             open: false,
         })
     }
 
     fn conn(&mut self) -> &mut SqliteConnection {
-        self.conn.as_mut().expect("taken only by drop")
+        self.conn.as_mut().expect("taken only by drop").sqlx()
+    }
+
+    /// Runs `f` on the connection's handle with its prepared statements (`bound`), inside
+    /// the transaction an earlier script left open, if any. If `f` fails, the transaction is
+    /// rolled back; whether one is open after is read off the connection.
+    pub(super) async fn bound<R>(
+        &mut self,
+        f: impl FnOnce(Db, &Prepared) -> Result<R>,
+    ) -> Result<R> {
+        let (result, open) = self
+            .conn
+            .as_mut()
+            .expect("taken only by drop")
+            .with_handle(|db, prepared| {
+                let result = f(db, prepared);
+                if result.is_err() {
+                    db.rollback();
+                }
+                Ok((result, db.in_transaction()))
+            })
+            .await?;
+        self.open = open;
+        result
     }
 
     /// Runs `query` in one round trip and returns the rows of all its statements. The first
@@ -109,6 +133,7 @@ impl Drop for Script {
             // Dropped mid-transaction (a cancelled future): nobody may write inside someone
             // else's transaction, so the connection stays taken until it has rolled back.
             tokio::spawn(async move {
+                let conn = conn.sqlx();
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
                 let _ = sqlx::query(full!()).execute(&mut *conn).await;
             });

@@ -646,6 +646,98 @@ async fn handed_over_deliveries_carry_the_ids_they_were_stored_under() {
     .await;
 }
 
+/// A batch larger than one statement of the SQLite store takes (it binds rows in chunks of 32,
+/// 8 and 1): every message and delivery goes in once, the ids reported for the handed
+/// deliveries are those stored (their outcomes, recorded by id, finish exactly them), and
+/// every attempt is logged.
+#[tokio::test]
+async fn a_batch_of_many_messages_writes_each_row_once_and_reports_the_stored_ids() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let roomy = new_endpoint(store, endpoint(&app.id)).await;
+        let tight = new_endpoint(store, endpoint(&app.id)).await;
+        let messages: Vec<NewMessage> = (0..45)
+            .map(|_| NewMessage {
+                message: message(&app.id, "a"),
+            })
+            .collect();
+        let handoff = Handoff {
+            now: at(0),
+            lease_until: at(LEASE),
+            rooms: vec![(tight.id.clone(), 7)],
+            default_room: 100,
+            limit: 100,
+        };
+
+        let written = store
+            .write_batch(&messages, &[], Some(&handoff))
+            .await
+            .unwrap();
+
+        assert!(
+            written
+                .inserted
+                .iter()
+                .all(|i| i.as_ref().unwrap().deliveries == 2)
+        );
+        let queued = claim(store, 0, 100).await.due;
+        if !store.hands_over() {
+            assert_eq!(queued.len(), 90);
+            return;
+        }
+        assert_eq!((written.handed.len(), queued.len()), (52, 38));
+        let mut ids: Vec<_> = written.handed.iter().chain(&queued).map(|d| d.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 90, "every delivery its own row");
+
+        let delivered: Vec<Outcome> = written
+            .handed
+            .iter()
+            .map(|d| outcome(d, AttemptStatus::Success, 200, NextStep::Delivered))
+            .collect();
+        let last = NewMessage {
+            message: message(&app.id, "a"),
+        };
+        store
+            .write_batch(std::slice::from_ref(&last), &delivered, None)
+            .await
+            .unwrap();
+
+        // Past every lease: what the first claim took, and the last message's two; none of
+        // the delivered ones.
+        let again = claim(store, LEASE + 1, 100).await.due;
+        let mut again_ids: Vec<_> = again.iter().map(|d| d.id).collect();
+        again_ids.sort();
+        let mut expected: Vec<_> = queued.iter().map(|d| d.id).collect();
+        expected.extend(
+            again
+                .iter()
+                .filter(|d| d.msg_id == last.message.id)
+                .map(|d| d.id),
+        );
+        expected.sort();
+        assert_eq!(again.len(), 40);
+        assert_eq!(again_ids, expected);
+        for (endpoint, attempts) in [(&roomy, 45), (&tight, 7)] {
+            let logged = store
+                .list_attempts_by_endpoint(
+                    &app.id,
+                    &endpoint.id,
+                    &PageQuery {
+                        limit: 100,
+                        ..PageQuery::default()
+                    },
+                    &AttemptFilter::default(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(logged.items.len(), attempts);
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_handoff_never_goes_past_its_limit_or_to_a_message_without_payload() {
     each_store(async |store| {

@@ -1,0 +1,345 @@
+//! The intake's batches through SQLite's C API: prepared multi-row statements with bound
+//! values, run on the writer connection's own handle.
+//!
+//! A script (`script`) hands SQLite a batch as JSON arrays that its statements take apart
+//! (`jsonb_each`, `->>`); SQLite's JSON functions were about a tenth of hookd's instructions.
+//! Here the same rows are bound as values of multi-row `VALUES` lists instead, in chunks of
+//! 32, 8 and 1 rows, so a batch runs as a few statements that stay prepared. Multi-row, not
+//! one statement per row: a statement that inserts many rows keeps its B-tree cursors on the
+//! last leaf between them, where one run per row seeks every B-tree from its root again (that
+//! measured no better than the JSON; docs/performance.md).
+//!
+//! The statements are prepared on the writer's sqlx connection, and run while sqlx's handle
+//! lock is held (`SqliteConnection::lock_handle`): sqlx's connection thread is then parked,
+//! so nothing else uses the handle. They are finalized under that lock too, before the
+//! connection closes (sqlx refuses to close a handle with statements left).
+
+use std::ffi::{CStr, c_char, c_int};
+use std::ptr::{NonNull, null_mut};
+
+use libsqlite3_sys as ffi;
+
+use crate::{Result, StoreError};
+
+/// The writer connection's raw handle, valid while sqlx's handle lock is held.
+#[derive(Clone, Copy)]
+pub(super) struct Db(NonNull<ffi::sqlite3>);
+
+impl Db {
+    /// # Safety
+    /// `handle` is an open connection that nothing else uses until the `Db` is dropped.
+    pub(super) unsafe fn new(handle: NonNull<ffi::sqlite3>) -> Db {
+        Db(handle)
+    }
+
+    fn error(self) -> StoreError {
+        // SAFETY: the handle is open (`Db::new`); SQLite returns a NUL-terminated message.
+        let message = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.0.as_ptr())) };
+        StoreError::Unavailable(format!("SQLite: {}", message.to_string_lossy()))
+    }
+
+    /// Whether a transaction is open on the connection.
+    pub(super) fn in_transaction(self) -> bool {
+        // SAFETY: the handle is open.
+        unsafe { ffi::sqlite3_get_autocommit(self.0.as_ptr()) == 0 }
+    }
+
+    /// Rolls back the open transaction, if there is one.
+    pub(super) fn rollback(self) {
+        if self.in_transaction() {
+            // SAFETY: the handle is open and the SQL a NUL-terminated literal; an error leaves
+            // nothing to undo.
+            unsafe {
+                ffi::sqlite3_exec(
+                    self.0.as_ptr(),
+                    c"ROLLBACK".as_ptr(),
+                    None,
+                    null_mut(),
+                    null_mut(),
+                );
+            }
+        }
+    }
+
+    /// The rowid of the last row inserted.
+    pub(super) fn last_rowid(self) -> i64 {
+        // SAFETY: the handle is open.
+        unsafe { ffi::sqlite3_last_insert_rowid(self.0.as_ptr()) }
+    }
+
+    fn prepare(self, sql: &str) -> Result<Stmt> {
+        let mut stmt = null_mut();
+        let len = c_int::try_from(sql.len()).expect("the statements are short");
+        // SAFETY: the handle is open; `sql` is valid for `len` bytes (SQLite reads no more).
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(
+                self.0.as_ptr(),
+                sql.as_ptr().cast::<c_char>(),
+                len,
+                ffi::SQLITE_PREPARE_PERSISTENT,
+                &mut stmt,
+                null_mut(),
+            )
+        };
+        match NonNull::new(stmt) {
+            Some(stmt) if rc == ffi::SQLITE_OK => Ok(Stmt(stmt)),
+            _ => Err(self.error()),
+        }
+    }
+}
+
+/// A prepared statement of the writer connection.
+pub(super) struct Stmt(NonNull<ffi::sqlite3_stmt>);
+
+// SAFETY: a statement is used only through its connection's `Db`, by whoever holds the writer
+// and sqlx's handle lock, so by one thread at a time.
+unsafe impl Send for Stmt {}
+
+/// Values to bind, from the statement's parameter `at` on.
+pub(super) struct Binder<'s> {
+    stmt: &'s Stmt,
+    at: c_int,
+}
+
+impl Binder<'_> {
+    fn next(&mut self) -> c_int {
+        self.at += 1;
+        self.at - 1
+    }
+
+    /// Text that stays put until the statement has run (`Stmt::run` clears the bindings).
+    pub(super) fn text(&mut self, text: &str) {
+        self.bytes_as_text(text.as_bytes());
+    }
+
+    /// UTF-8 bytes, bound as text.
+    pub(super) fn bytes_as_text(&mut self, text: &[u8]) {
+        let at = self.next();
+        let len = c_int::try_from(text.len()).expect("payloads are far below 2 GiB");
+        // SAFETY: the statement is live; `SQLITE_STATIC` is sound since the text outlives the
+        // statement's run, after which the bindings are cleared.
+        unsafe {
+            ffi::sqlite3_bind_text(
+                self.stmt.0.as_ptr(),
+                at,
+                text.as_ptr().cast::<c_char>(),
+                len,
+                ffi::SQLITE_STATIC(),
+            );
+        }
+    }
+
+    pub(super) fn opt_text(&mut self, text: Option<&str>) {
+        match text {
+            Some(text) => self.text(text),
+            None => self.null(),
+        }
+    }
+
+    pub(super) fn int(&mut self, value: i64) {
+        let at = self.next();
+        // SAFETY: the statement is live.
+        unsafe { ffi::sqlite3_bind_int64(self.stmt.0.as_ptr(), at, value) };
+    }
+
+    pub(super) fn opt_int(&mut self, value: Option<i64>) {
+        match value {
+            Some(value) => self.int(value),
+            None => self.null(),
+        }
+    }
+
+    fn null(&mut self) {
+        let at = self.next();
+        // SAFETY: the statement is live.
+        unsafe { ffi::sqlite3_bind_null(self.stmt.0.as_ptr(), at) };
+    }
+}
+
+impl Stmt {
+    fn binder(&self) -> Binder<'_> {
+        Binder { stmt: self, at: 1 }
+    }
+
+    /// Runs the statement to its end (its rows, if any, unread), then resets it and clears
+    /// its bindings.
+    fn run(&self, db: Db) -> Result<()> {
+        let stmt = self.0.as_ptr();
+        // SAFETY: the statement is live and its connection held (`Db`).
+        let rc = unsafe {
+            let mut rc = ffi::sqlite3_step(stmt);
+            while rc == ffi::SQLITE_ROW {
+                rc = ffi::sqlite3_step(stmt);
+            }
+            ffi::sqlite3_reset(stmt);
+            ffi::sqlite3_clear_bindings(stmt);
+            rc
+        };
+        if rc == ffi::SQLITE_DONE {
+            Ok(())
+        } else {
+            Err(db.error())
+        }
+    }
+
+    /// Runs a statement that yields one integer.
+    fn integer(&self, db: Db) -> Result<i64> {
+        let stmt = self.0.as_ptr();
+        // SAFETY: as in `run`; the column is read before the reset.
+        let value = unsafe {
+            let value = (ffi::sqlite3_step(stmt) == ffi::SQLITE_ROW)
+                .then(|| ffi::sqlite3_column_int64(stmt, 0));
+            ffi::sqlite3_reset(stmt);
+            value
+        };
+        value.ok_or_else(|| db.error())
+    }
+}
+
+/// Chunk sizes, largest first; the last must be 1.
+const CHUNKS: [usize; 3] = [32, 8, 1];
+
+/// One statement per chunk size, each taking that many rows of `columns` values.
+pub(super) struct Rows {
+    columns: usize,
+    stmts: Vec<Stmt>,
+}
+
+impl Rows {
+    /// `sql` makes the statement from its `VALUES` list.
+    fn prepare(db: Db, columns: usize, sql: impl Fn(&str) -> String) -> Result<Rows> {
+        let stmts = CHUNKS
+            .iter()
+            .map(|&rows| db.prepare(&sql(&values(rows, columns))))
+            .collect::<Result<_>>()?;
+        Ok(Rows { columns, stmts })
+    }
+
+    /// Runs the statement over every row of `rows`, `bind` binding each row's values in
+    /// order.
+    pub(super) fn run<T>(&self, db: Db, rows: &[T], bind: impl Fn(&mut Binder, &T)) -> Result<()> {
+        let mut rest = rows;
+        for (stmt, size) in self.stmts.iter().zip(CHUNKS) {
+            while rest.len() >= size {
+                let (chunk, tail) = rest.split_at(size);
+                let mut binder = stmt.binder();
+                for row in chunk {
+                    let first = binder.at;
+                    bind(&mut binder, row);
+                    debug_assert_eq!(binder.at - first, self.columns as c_int);
+                }
+                stmt.run(db)?;
+                rest = tail;
+            }
+        }
+        Ok(())
+    }
+
+    fn finalize(self) {
+        self.stmts.into_iter().for_each(finalize);
+    }
+}
+
+/// `(?1,?2,?3),(?4,?5,?6)` for two rows of three.
+fn values(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let params: Vec<String> = (1..=columns)
+                .map(|column| format!("?{}", row * columns + column))
+                .collect();
+            format!("({})", params.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn finalize(stmt: Stmt) {
+    // SAFETY: the caller holds the connection (`Prepared::finalize`); the statement is not
+    // used again.
+    unsafe { ffi::sqlite3_finalize(stmt.0.as_ptr()) };
+}
+
+/// The intake's statements, prepared once on the writer connection.
+pub(super) struct Prepared {
+    pub(super) begin: Stmt,
+    pub(super) commit: Stmt,
+    pub(super) subscribers_version: Stmt,
+    /// id, application, event type, event id, channels, payload, retention days, created.
+    pub(super) messages: Rows,
+    /// application, message, endpoint, status, next attempt, lease, trigger.
+    pub(super) deliveries: Rows,
+    /// The attempt's twelve columns, in `attempts`' order; those of an application that is
+    /// gone are left out.
+    pub(super) attempts: Rows,
+    /// delivery id, its new status, its next attempt.
+    pub(super) moves: Rows,
+}
+
+impl Prepared {
+    pub(super) fn new(db: Db) -> Result<Prepared> {
+        Ok(Prepared {
+            begin: db.prepare("BEGIN IMMEDIATE")?,
+            commit: db.prepare("COMMIT")?,
+            subscribers_version: db.prepare("SELECT version FROM subscribers_version")?,
+            messages: Rows::prepare(db, 8, |values| {
+                format!(
+                    "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
+                                           retention_days, created_at)
+                     VALUES {values}"
+                )
+            })?,
+            deliveries: Rows::prepare(db, 7, |values| {
+                format!(
+                    "INSERT INTO deliveries (app_id, msg_id, endpoint_id, status,
+                                             next_attempt_at, lease_until, trigger_type,
+                                             attempts_made)
+                     SELECT *, 0 FROM (VALUES {values})"
+                )
+            })?,
+            attempts: Rows::prepare(db, 12, |values| {
+                format!(
+                    "INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
+                                           response_status_code, response,
+                                           response_duration_ms, trigger_type,
+                                           failure_reason, created_at)
+                     SELECT * FROM (VALUES {values})
+                     WHERE EXISTS (SELECT 1 FROM applications WHERE id = column2)"
+                )
+            })?,
+            moves: Rows::prepare(db, 3, |values| {
+                format!(
+                    "UPDATE deliveries SET status = moved.column2,
+                                           next_attempt_at = moved.column3,
+                                           lease_until = NULL,
+                                           attempts_made = attempts_made + 1
+                     FROM (VALUES {values}) AS moved
+                     WHERE deliveries.id = moved.column1"
+                )
+            })?,
+        })
+    }
+
+    /// Begins a transaction.
+    pub(super) fn begin(&self, db: Db) -> Result<()> {
+        self.begin.run(db)
+    }
+
+    pub(super) fn commit(&self, db: Db) -> Result<()> {
+        self.commit.run(db)
+    }
+
+    /// The current `subscribers_version`.
+    pub(super) fn subscribers_version(&self, db: Db) -> Result<i64> {
+        self.subscribers_version.integer(db)
+    }
+
+    /// Finalizes every statement; the caller holds the connection.
+    pub(super) fn finalize(self) {
+        finalize(self.begin);
+        finalize(self.commit);
+        finalize(self.subscribers_version);
+        for rows in [self.messages, self.deliveries, self.attempts, self.moves] {
+            rows.finalize();
+        }
+    }
+}
