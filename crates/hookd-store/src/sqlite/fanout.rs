@@ -587,7 +587,10 @@ fn write_bound(
     if version.is_some() {
         prepared.begin(db)?;
     }
-    let current = version.is_none_or(|v| prepared.subscribers_version(db).ok() == Some(v));
+    let current = match version {
+        Some(v) => prepared.subscribers_version(db)? == v,
+        None => true,
+    };
     let mut last = 0;
     if current {
         prepared.messages.run(db, &messages.rows, |b, row| {
