@@ -261,9 +261,9 @@ fn finalize(stmt: Stmt) {
 
 /// The intake's statements, prepared once on the writer connection.
 pub(super) struct Prepared {
-    pub(super) begin: Stmt,
-    pub(super) commit: Stmt,
-    pub(super) subscribers_version: Stmt,
+    begin: Stmt,
+    commit: Stmt,
+    subscribers_version: Stmt,
     /// id, application, event type, event id, channels, payload, retention days, created.
     pub(super) messages: Rows,
     /// application, message, endpoint, status, next attempt, lease, trigger.

@@ -509,27 +509,27 @@ async fn insert_and_queue(
 ) -> Result<Option<(HashSet<String>, HandedIds)>> {
     let (handed, lease_until) = handed.unwrap_or_default();
     if !messages.with_event_id {
-        return script
+        let queued = (queued.as_slice(), AttemptStatus::Pending, None);
+        let handed_rows = (handed.as_slice(), AttemptStatus::Sending, Some(lease_until));
+        let written = script
             .bound(|db, prepared| {
-                let queued = (queued.as_slice(), AttemptStatus::Pending, None);
-                let handed_rows = (handed.as_slice(), AttemptStatus::Sending, Some(lease_until));
-                let written = write_bound(
+                write_bound(
                     db,
                     prepared,
                     &messages,
                     [queued, handed_rows],
                     outcomes,
                     version,
-                )?;
-                Ok(written.map(|last| {
-                    let handed = HandedIds::Consecutive {
-                        count: i64::try_from(handed.len()).expect("a batch is small"),
-                        last,
-                    };
-                    (messages.ids.iter().cloned().collect(), handed)
-                }))
+                )
             })
-            .await;
+            .await?;
+        return Ok(written.map(|last| {
+            let handed = HandedIds::Consecutive {
+                count: i64::try_from(handed.len()).expect("a batch is small"),
+                last,
+            };
+            (messages.ids.into_iter().collect(), handed)
+        }));
     }
     let (attempts, moves) = super::queue::outcome_params(outcomes);
     let Messages { rows, payloads, .. } = messages;

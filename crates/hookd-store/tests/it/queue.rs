@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use hookd_core::{AttemptStatus, Endpoint, Message, TriggerType};
+use hookd_core::{AppId, AttemptStatus, Endpoint, EndpointId, Message, TriggerType};
 use hookd_store::{
     AttemptFilter, Claim, DueDelivery, Handoff, NewMessage, NextStep, Outcome, PageQuery, Store,
 };
@@ -44,6 +44,27 @@ fn msg_ids(claim: &Claim) -> Vec<String> {
 
 fn ids_of(messages: &[&Message]) -> Vec<String> {
     messages.iter().map(|m| m.id.as_str().to_owned()).collect()
+}
+
+/// `n` new messages of `app`, of event type `a`.
+fn new_messages(app: &AppId, n: usize) -> Vec<NewMessage> {
+    (0..n)
+        .map(|_| NewMessage {
+            message: message(app, "a"),
+        })
+        .collect()
+}
+
+/// A handoff at 0 with leases until `LEASE`: the room of each endpoint of `rooms`, the
+/// others' room, and the most it hands over.
+fn handoff(rooms: Vec<(EndpointId, u32)>, default_room: u32, limit: u32) -> Handoff {
+    Handoff {
+        now: at(0),
+        lease_until: at(LEASE),
+        rooms,
+        default_room,
+        limit,
+    }
 }
 
 fn outcome(due: &DueDelivery, status: AttemptStatus, code: i16, next: NextStep) -> Outcome {
@@ -490,18 +511,8 @@ async fn a_batch_hands_new_deliveries_over_as_far_as_the_room_goes() {
         with_headers.headers = BTreeMap::from([("x-team".to_owned(), "blue".to_owned())]);
         let roomy = new_endpoint(store, with_headers).await;
         let full = new_endpoint(store, endpoint(&app.id)).await;
-        let messages: Vec<NewMessage> = (0..3)
-            .map(|_| NewMessage {
-                message: message(&app.id, "a"),
-            })
-            .collect();
-        let handoff = Handoff {
-            now: at(0),
-            lease_until: at(LEASE),
-            rooms: vec![(full.id.clone(), 0)],
-            default_room: 2,
-            limit: 10,
-        };
+        let messages = new_messages(&app.id, 3);
+        let handoff = handoff(vec![(full.id.clone(), 0)], 2, 10);
 
         let written = store
             .write_batch(&messages, &[], Some(&handoff))
@@ -606,13 +617,7 @@ async fn handed_over_deliveries_carry_the_ids_they_were_stored_under() {
             keyed.clone(),
             (0..2).map(|_| with_event_id(None)).collect::<Vec<_>>(),
         ];
-        let handoff = Handoff {
-            now: at(0),
-            lease_until: at(LEASE),
-            rooms: vec![(second.id.clone(), 3)],
-            default_room: 100,
-            limit: 100,
-        };
+        let handoff = handoff(vec![(second.id.clone(), 3)], 100, 100);
         let mut handed = Vec::new();
         for batch in &batches {
             let written = store.write_batch(batch, &[], Some(&handoff)).await.unwrap();
@@ -656,18 +661,8 @@ async fn a_batch_of_many_messages_writes_each_row_once_and_reports_the_stored_id
         let app = new_app(store).await;
         let roomy = new_endpoint(store, endpoint(&app.id)).await;
         let tight = new_endpoint(store, endpoint(&app.id)).await;
-        let messages: Vec<NewMessage> = (0..45)
-            .map(|_| NewMessage {
-                message: message(&app.id, "a"),
-            })
-            .collect();
-        let handoff = Handoff {
-            now: at(0),
-            lease_until: at(LEASE),
-            rooms: vec![(tight.id.clone(), 7)],
-            default_room: 100,
-            limit: 100,
-        };
+        let messages = new_messages(&app.id, 45);
+        let handoff = handoff(vec![(tight.id.clone(), 7)], 100, 100);
 
         let written = store
             .write_batch(&messages, &[], Some(&handoff))
@@ -696,9 +691,7 @@ async fn a_batch_of_many_messages_writes_each_row_once_and_reports_the_stored_id
             .iter()
             .map(|d| outcome(d, AttemptStatus::Success, 200, NextStep::Delivered))
             .collect();
-        let last = NewMessage {
-            message: message(&app.id, "a"),
-        };
+        let last = new_messages(&app.id, 1).remove(0);
         store
             .write_batch(std::slice::from_ref(&last), &delivered, None)
             .await
@@ -755,13 +748,7 @@ async fn a_handoff_never_goes_past_its_limit_or_to_a_message_without_payload() {
                 message: message(&app.id, "a"),
             },
         ];
-        let handoff = Handoff {
-            now: at(0),
-            lease_until: at(LEASE),
-            rooms: Vec::new(),
-            default_room: 5,
-            limit: 2,
-        };
+        let handoff = handoff(Vec::new(), 5, 2);
 
         let written = store
             .write_batch(&messages, &[], Some(&handoff))
