@@ -1,5 +1,5 @@
 //! The intake's batches through SQLite's C API: prepared multi-row statements with bound
-//! values, run on the writer connection's own handle.
+//! values, run on a write connection of SQLite's own.
 //!
 //! A script (`script`) hands SQLite a batch as JSON arrays that its statements take apart
 //! (`jsonb_each`, `->>`); SQLite's JSON functions were about a tenth of hookd's instructions.
@@ -9,31 +9,134 @@
 //! last leaf between them, where one run per row seeks every B-tree from its root again (that
 //! measured no better than the JSON; docs/performance.md).
 //!
-//! The statements are prepared on the writer's sqlx connection, and run while sqlx's handle
-//! lock is held (`SqliteConnection::lock_handle`): sqlx's connection thread is then parked,
-//! so nothing else uses the handle. They are finalized under that lock too, before the
-//! connection closes (sqlx refuses to close a handle with statements left).
+//! The statements run on a `Connection` opened here, not on sqlx's: every use of sqlx's handle
+//! (`SqliteConnection::lock_handle`) waits for sqlx's connection thread to wake and park, which
+//! took a quarter of a commit's wall time on two busy cores. This connection is called on the
+//! caller's thread. It sits beside sqlx's write connection in the writer (`writer::Conn`),
+//! whose mutex lets one of the two write at a time.
 
-use std::ffi::{CStr, c_char, c_int};
+use std::ffi::{CStr, CString, c_char, c_int};
+use std::path::Path;
 use std::ptr::{NonNull, null_mut};
 
 use libsqlite3_sys as ffi;
 
 use crate::{Result, StoreError};
 
-/// The writer connection's raw handle, valid while sqlx's handle lock is held.
+/// What each new connection sets: foreign keys and a busy timeout as sqlx's connections have
+/// them (another process, `hookd prune`, may hold the write lock), FULL commits (an fsync of
+/// the WAL each: an acknowledged message survives power loss), and statement journals in
+/// memory (a batch's multi-row statements keep one; past 64 KiB SQLite would spill it to a
+/// temporary file, an open, writes and an unlink per batch). WAL mode is the file's, set by
+/// sqlx's first connection.
+const SETTINGS: &CStr = c"PRAGMA foreign_keys = ON;
+    PRAGMA busy_timeout = 5000;
+    PRAGMA synchronous = FULL;
+    PRAGMA temp_store = MEMORY;";
+
+/// A write connection of SQLite's own, and the intake's statements prepared on it (on first
+/// use, so after the migrations). Whoever holds it is its only user (`writer::Conn`).
+pub(super) struct Connection {
+    db: Db,
+    prepared: Option<Prepared>,
+}
+
+// SAFETY: the connection is opened in SQLite's multi-thread mode (`SQLITE_OPEN_NOMUTEX`), in
+// which a connection may move between threads but not be used by two at once; `&mut self` on
+// every use and the writer's mutex see to that.
+unsafe impl Send for Connection {}
+
+impl Connection {
+    /// Opens the database file at `path`, which exists and is in WAL mode already.
+    pub(super) fn open(path: &Path) -> Result<Connection> {
+        let path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| StoreError::Unavailable("the database path holds a NUL byte".into()))?;
+        let mut handle = null_mut();
+        // SAFETY: `path` is NUL-terminated; SQLite writes the new handle to `handle` (a handle
+        // even on most failures, which must then be closed).
+        let rc = unsafe {
+            ffi::sqlite3_open_v2(
+                path.as_ptr(),
+                &mut handle,
+                ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_NOMUTEX,
+                std::ptr::null(),
+            )
+        };
+        let Some(handle) = NonNull::new(handle) else {
+            return Err(StoreError::Unavailable(
+                "SQLite could not allocate a connection".into(),
+            ));
+        };
+        let connection = Connection {
+            db: Db(handle),
+            prepared: None,
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(connection.db.error());
+        }
+        connection.db.exec(SETTINGS)?;
+        Ok(connection)
+    }
+
+    /// Runs `f` with the connection and its prepared statements.
+    pub(super) fn with<R>(&mut self, f: impl FnOnce(Db, &Prepared) -> Result<R>) -> Result<R> {
+        let db = self.db;
+        let prepared = match &mut self.prepared {
+            Some(prepared) => prepared,
+            unprepared => unprepared.insert(Prepared::new(db)?),
+        };
+        f(db, prepared)
+    }
+}
+
+#[cfg(test)]
+impl Connection {
+    /// A setting of the connection, as text.
+    pub(super) fn pragma(&mut self, name: &str) -> Result<String> {
+        let stmt = self.db.prepare(&format!("PRAGMA {name}"))?;
+        let ptr = stmt.0.as_ptr();
+        // SAFETY: the statement is live; the text is copied before it is finalized.
+        let value = unsafe {
+            let text = (ffi::sqlite3_step(ptr) == ffi::SQLITE_ROW)
+                .then(|| ffi::sqlite3_column_text(ptr, 0))
+                .filter(|text| !text.is_null());
+            text.map(|text| CStr::from_ptr(text.cast()).to_string_lossy().into_owned())
+        };
+        finalize(stmt);
+        value.ok_or_else(|| self.db.error())
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(prepared) = self.prepared.take() {
+            prepared.finalize();
+        }
+        // SAFETY: the handle is open and no statement of it is left; nothing uses it after.
+        unsafe { ffi::sqlite3_close(self.db.0.as_ptr()) };
+    }
+}
+
+/// An open connection's handle, used by whoever holds its `Connection`.
 #[derive(Clone, Copy)]
 pub(super) struct Db(NonNull<ffi::sqlite3>);
 
 impl Db {
-    /// # Safety
-    /// `handle` is an open connection that nothing else uses until the `Db` is dropped.
-    pub(super) unsafe fn new(handle: NonNull<ffi::sqlite3>) -> Db {
-        Db(handle)
+    /// Runs `sql`, statements without rows or parameters.
+    fn exec(self, sql: &CStr) -> Result<()> {
+        // SAFETY: the handle is open and `sql` NUL-terminated.
+        let rc = unsafe {
+            ffi::sqlite3_exec(self.0.as_ptr(), sql.as_ptr(), None, null_mut(), null_mut())
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.error())
+        }
     }
 
     fn error(self) -> StoreError {
-        // SAFETY: the handle is open (`Db::new`); SQLite returns a NUL-terminated message.
+        // SAFETY: the handle is open; SQLite returns a NUL-terminated message.
         let message = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.0.as_ptr())) };
         StoreError::Unavailable(format!("SQLite: {}", message.to_string_lossy()))
     }
@@ -47,17 +150,8 @@ impl Db {
     /// Rolls back the open transaction, if there is one.
     pub(super) fn rollback(self) {
         if self.in_transaction() {
-            // SAFETY: the handle is open and the SQL a NUL-terminated literal; an error leaves
-            // nothing to undo.
-            unsafe {
-                ffi::sqlite3_exec(
-                    self.0.as_ptr(),
-                    c"ROLLBACK".as_ptr(),
-                    None,
-                    null_mut(),
-                    null_mut(),
-                );
-            }
+            // An error leaves nothing to undo.
+            let _ = self.exec(c"ROLLBACK");
         }
     }
 
@@ -90,10 +184,6 @@ impl Db {
 
 /// A prepared statement of the writer connection.
 pub(super) struct Stmt(NonNull<ffi::sqlite3_stmt>);
-
-// SAFETY: a statement is used only through its connection's `Db`, by whoever holds the writer
-// and sqlx's handle lock, so by one thread at a time.
-unsafe impl Send for Stmt {}
 
 /// Values to bind, from the statement's parameter `at` on.
 pub(super) struct Binder<'s> {
@@ -165,7 +255,7 @@ impl Stmt {
     /// its bindings.
     fn run(&self, db: Db) -> Result<()> {
         let stmt = self.0.as_ptr();
-        // SAFETY: the statement is live and its connection held (`Db`).
+        // SAFETY: the statement is live and its connection held (`Connection::with`).
         let rc = unsafe {
             let mut rc = ffi::sqlite3_step(stmt);
             while rc == ffi::SQLITE_ROW {
@@ -254,12 +344,12 @@ fn values(rows: usize, columns: usize) -> String {
 }
 
 fn finalize(stmt: Stmt) {
-    // SAFETY: the caller holds the connection (`Prepared::finalize`); the statement is not
-    // used again.
+    // SAFETY: the caller holds the connection (`Connection`'s drop); the statement is not used
+    // again.
     unsafe { ffi::sqlite3_finalize(stmt.0.as_ptr()) };
 }
 
-/// The intake's statements, prepared once on the writer connection.
+/// The intake's statements, prepared once on the connection.
 pub(super) struct Prepared {
     begin: Stmt,
     commit: Stmt,
@@ -334,7 +424,7 @@ impl Prepared {
     }
 
     /// Finalizes every statement; the caller holds the connection.
-    pub(super) fn finalize(self) {
+    fn finalize(self) {
         finalize(self.begin);
         finalize(self.commit);
         finalize(self.subscribers_version);

@@ -2,17 +2,18 @@
 //! that wants each, in one transaction, which also records the outcomes of attempts that
 //! finished meanwhile (one commit, one fsync for both).
 //!
-//! The batch costs one round trip to the connection's thread whatever its size (see `script`):
-//! it begins the transaction, inserts the messages and the deliveries, records the outcomes and
+//! One transaction begins, inserts the messages and the deliveries, records the outcomes and
 //! commits. The fan-out needs each application's enabled endpoints, which the store keeps in
 //! memory between batches (`Subscribers`); a batch written with them checks, inside its own
 //! transaction, that no endpoint changed since they were read (`subscribers_version`, which
 //! triggers count up), and stores no message if one did. Then, and for applications not kept
-//! yet, a second round trip first reads them in the transaction. A batch without event ids
-//! (nothing in it can conflict) is written through prepared multi-row statements with bound
-//! values (`bound`, `write_bound`); one with event ids as a script whose statements take their
-//! rows as JSON arrays (`jsonb_each`), the payloads beside them in one blob, and return which
-//! messages went in.
+//! yet, they are read first (a read transaction of their own) and the batch written again. A
+//! batch without event ids (nothing in it can conflict) is written through prepared multi-row
+//! statements with bound values on the writer's connection of SQLite's own (`bound`,
+//! `write_bound`), called on the caller's thread; one with event ids as a script, one round
+//! trip to sqlx's connection thread (see `script`), whose statements take their rows as JSON
+//! arrays (`jsonb_each`), the payloads beside them in one blob, and return which messages went
+//! in.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -44,33 +45,33 @@ struct Subscriber {
     headers: String,
 }
 
-/// Begins the transaction and reads each application of `?1` (a JSON list) that exists, with
-/// its enabled endpoints (none: one row with a NULL endpoint), and the `subscribers_version`
-/// they are at. Inside the transaction, so with the single writer nothing can change them
-/// until the commit.
+/// Reads each application of `?1` (a JSON list) that exists, with its enabled endpoints
+/// (none: one row with a NULL endpoint), and the `subscribers_version` they are at, in one
+/// read transaction. The batch written with them checks that version in its own.
 const READ_SUBSCRIBERS: &str = "
-    BEGIN IMMEDIATE;
+    BEGIN;
     SELECT a.id AS app_id, e.id, e.event_types, e.channels, e.url, e.secret,
            e.retired_secrets, e.headers
     FROM applications a LEFT JOIN endpoints e ON e.app_id = a.id AND e.disabled = 0
     WHERE a.id IN (SELECT value FROM json_each(?1));
-    SELECT version AS subscribers_version FROM subscribers_version";
+    SELECT version AS subscribers_version FROM subscribers_version;
+    COMMIT";
 
 /// Inserts the messages of `?1`, their payloads cut from `?8` (see `Messages`), returning the
 /// ids of those inserted (`ON CONFLICT` names the event-id key alone: any other violation is
 /// still an error). Then queues the deliveries of `?2` whose message went in, each due when
 /// its message was created; stores those of `?6` leased until `?7`, returning their ids;
-/// records the attempts' outcomes of `?4` and `?5` (`record!`), and commits. `$begin` begins
-/// the transaction where no earlier script did.
+/// records the attempts' outcomes of `?4` and `?5` (`record!`), and commits, all in a
+/// transaction of its own.
 ///
 /// With `?9` set, messages go in only if `subscribers_version` is still `?9`: the version the
 /// endpoints the deliveries were made from were read at. Otherwise nothing but the outcomes
 /// is written, and the summary row (`subscribers_version`) says so.
 macro_rules! insert_and_queue {
-    ($begin:literal) => {
+    () => {
         concat!(
-            $begin,
-            "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
+            "BEGIN IMMEDIATE;
+             INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
                                    retention_days, created_at)
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
                     CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
@@ -105,10 +106,9 @@ macro_rules! json_rows {
 
 /// For a batch with event ids, where a message may conflict: only deliveries of messages that
 /// went in, and a row back per message inserted and per delivery handed over (`delivery_id`,
-/// with its message and endpoint). `[0]` continues a transaction begun already (by
-/// `READ_SUBSCRIBERS`) and `[1]` begins its own (with kept endpoints and `?9` set). A batch
-/// without event ids goes through prepared statements instead (`write_bound`).
-const INSERT_AND_QUEUE: [&str; 2] = [insert_and_queue!(""), insert_and_queue!("BEGIN IMMEDIATE;")];
+/// with its message and endpoint). A batch without event ids goes through prepared
+/// statements instead (`write_bound`).
+const INSERT_AND_QUEUE: &str = insert_and_queue!();
 
 /// Each application's enabled endpoints, by application id.
 type ByApp = HashMap<String, Arc<[Subscriber]>>;
@@ -204,8 +204,10 @@ impl<'h> Room<'h> {
 
 /// Stores a batch of messages with their deliveries, and records `outcomes`, in one
 /// transaction (see `Store::write_batch`); with `handoff`, leases to the caller as many new
-/// deliveries as its room allows. With every application of the batch in `kept`, in one
-/// round trip; otherwise, or if an endpoint changed since, the endpoints are read first.
+/// deliveries as its room allows. The endpoints come from `kept`, or, for applications not
+/// kept, are read first; the batch's transaction checks they are still current, and if one
+/// changed meanwhile, they are read again and the batch written again (its outcomes were
+/// recorded by the first try).
 pub(super) async fn write_batch(
     writer: &Writer,
     sealer: &Sealer,
@@ -220,42 +222,38 @@ pub(super) async fn write_batch(
     }
     let app_ids: HashSet<&str> = batch.iter().map(|m| m.message.app_id.as_str()).collect();
     let mut outcomes = outcomes;
-    if let Some((version, subscribers)) = kept.get(&app_ids) {
+    for _ in 0..READ_TRIES {
         let mut script = Script::on(writer).await?;
+        let (version, subscribers) = match kept.get(&app_ids) {
+            Some(kept) => kept,
+            None => {
+                let query = sqlx::query(READ_SUBSCRIBERS).bind(json_list(app_ids.iter().copied()));
+                let read = read_subscribers(&script.run(query, Then::Committed).await?)?;
+                kept.put(read.0, &read.1);
+                read
+            }
+        };
         let fan_out = FanOut {
             sealer,
             batch,
             handoff,
             subscribers: &subscribers,
         };
-        if let Some(written) = fan_out.write(&mut script, outcomes, Some(version)).await? {
+        if let Some(written) = fan_out.write(&mut script, outcomes, version).await? {
             return Ok(written);
         }
         // An endpoint changed: that transaction recorded the outcomes and nothing else.
         kept.forget();
         outcomes = &[];
     }
-    let mut script = Script::on(writer).await?;
-    let rows = script
-        .run(
-            sqlx::query(READ_SUBSCRIBERS).bind(json_list(app_ids)),
-            Then::StayOpen,
-        )
-        .await?;
-    let (version, subscribers) = read_subscribers(&rows)?;
-    let fan_out = FanOut {
-        sealer,
-        batch,
-        handoff,
-        subscribers: &subscribers,
-    };
-    let written = fan_out
-        .write(&mut script, outcomes, None)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("a batch without a version check was refused".into()))?;
-    kept.put(version, &subscribers);
-    Ok(written)
+    Err(StoreError::Unavailable(format!(
+        "endpoints changed during each of {READ_TRIES} tries to store a batch"
+    )))
 }
+
+/// How many times a batch is tried with endpoints read anew before it fails; each try fails
+/// only if an endpoint of the store changed between the read and the write.
+const READ_TRIES: usize = 8;
 
 /// The rows of `READ_SUBSCRIBERS`: each application's enabled endpoints, and their version.
 fn read_subscribers(rows: &[SqliteRow]) -> Result<(i64, ByApp)> {
@@ -296,15 +294,14 @@ struct FanOut<'a> {
 }
 
 impl FanOut<'_> {
-    /// Writes the batch on `script` with `outcomes`, in a transaction of its own where
-    /// `version` is given (the version its endpoints were kept at): then `None` if they
-    /// changed since, and only the outcomes were written. Without it, the script's transaction
-    /// is open already, begun by the read of the endpoints.
+    /// Writes the batch on `script` with `outcomes`, in a transaction of its own that checks
+    /// the endpoints are still at `version` (the one they were read at): `None` if they
+    /// changed since, and only the outcomes were written.
     async fn write(
         &self,
         script: &mut Script,
         outcomes: &[Outcome],
-        version: Option<i64>,
+        version: i64,
     ) -> Result<Option<Written>> {
         let mut room = self.handoff.map(Room::new);
         let mut messages = Messages::with_capacity(self.batch.len());
@@ -356,7 +353,7 @@ impl FanOut<'_> {
             queued,
             outcomes,
             self.handoff.map(|h| (handed, h.lease_until)),
-            version,
+            Some(version),
         )
         .await?;
         let Some((stored, ids)) = written else {
@@ -497,8 +494,8 @@ fn handed_over(
 
 /// Runs `INSERT_AND_QUEUE` with `queued` deliveries and, if any, `handed` ones leased until
 /// the time given: the ids of the messages inserted, and those of the deliveries handed over.
-/// With `version`, the script begins its own transaction and stores the messages only if
-/// `subscribers_version` is still that (`None` back if not); without, the transaction is open.
+/// In a transaction of its own; with `version`, it stores the messages only if
+/// `subscribers_version` is still that (`None` back if not).
 async fn insert_and_queue(
     script: &mut Script,
     messages: Messages<'_>,
@@ -511,18 +508,16 @@ async fn insert_and_queue(
     if !messages.with_event_id {
         let queued = (queued.as_slice(), AttemptStatus::Pending, None);
         let handed_rows = (handed.as_slice(), AttemptStatus::Sending, Some(lease_until));
-        let written = script
-            .bound(|db, prepared| {
-                write_bound(
-                    db,
-                    prepared,
-                    &messages,
-                    [queued, handed_rows],
-                    outcomes,
-                    version,
-                )
-            })
-            .await?;
+        let written = script.bound(|db, prepared| {
+            write_bound(
+                db,
+                prepared,
+                &messages,
+                [queued, handed_rows],
+                outcomes,
+                version,
+            )
+        })?;
         return Ok(written.map(|last| {
             let handed = HandedIds::Consecutive {
                 count: i64::try_from(handed.len()).expect("a batch is small"),
@@ -533,7 +528,7 @@ async fn insert_and_queue(
     }
     let (attempts, moves) = super::queue::outcome_params(outcomes);
     let Messages { rows, payloads, .. } = messages;
-    let query = sqlx::query(INSERT_AND_QUEUE[usize::from(version.is_some())])
+    let query = sqlx::query(INSERT_AND_QUEUE)
         .bind(json_rows!(rows))
         .bind(json_rows!(queued))
         .bind(TriggerType::Scheduled.code())
@@ -569,9 +564,9 @@ async fn insert_and_queue(
 type Deliveries<'r, 'm> = (&'r [DeliveryRow<'m>], AttemptStatus, Option<Timestamp>);
 
 /// What `INSERT_AND_QUEUE` does for a batch without event ids, through the prepared
-/// statements (`bound`): with `version`, begins the transaction and stores the messages only
+/// statements (`bound`), in a transaction of its own: with `version`, stores the messages only
 /// if `subscribers_version` is still that (`None` back if not; the outcomes are recorded
-/// either way); without, the transaction is open already. Back: the last delivery's rowid.
+/// either way). Back: the last delivery's rowid.
 /// The deliveries of `deliveries[1]` (the handed ones) go in last, in order, and each gets the
 /// next rowid: so that rowid and their count say every id. SQLite gives a new row the largest
 /// rowid plus one; only a table that already holds the largest possible rowid makes it pick at
@@ -584,9 +579,7 @@ fn write_bound(
     outcomes: &[Outcome],
     version: Option<i64>,
 ) -> Result<Option<i64>> {
-    if version.is_some() {
-        prepared.begin(db)?;
-    }
+    prepared.begin(db)?;
     let current = match version {
         Some(v) => prepared.subscribers_version(db)? == v,
         None => true,
@@ -702,9 +695,6 @@ pub(super) async fn insert_for_endpoint(
     endpoint: &EndpointId,
 ) -> Result<Inserted> {
     let mut script = Script::on(writer).await?;
-    script
-        .run(sqlx::query("BEGIN IMMEDIATE"), Then::StayOpen)
-        .await?;
     let mut messages = Messages::with_capacity(1);
     messages.push(message);
     let (stored, _) = insert_and_queue(

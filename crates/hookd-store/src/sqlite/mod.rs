@@ -494,6 +494,19 @@ mod tests {
         assert_eq!(pragma(&mut *writer, "foreign_keys").await, "1");
         assert_eq!(pragma(&mut *writer, "busy_timeout").await, "5000");
         assert_eq!(pragma(&mut *writer, "temp_store").await, "2", "MEMORY");
+        drop(writer);
+        // The intake's connection of SQLite's own.
+        let mut both = store.writer.take_all().await.unwrap();
+        for (name, value) in [
+            ("journal_mode", "wal"),
+            ("synchronous", "2"),
+            ("foreign_keys", "1"),
+            ("busy_timeout", "5000"),
+            ("temp_store", "2"),
+        ] {
+            assert_eq!(both.own().pragma(name).unwrap(), value, "{name}");
+        }
+        drop(both);
         let write = sqlx::query("DELETE FROM tokens")
             .execute(&store.reader)
             .await;

@@ -25,7 +25,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 
 use super::bound::{Db, Prepared};
 use super::writer::{HeldAll, Writer};
-use crate::Result;
+use crate::{Result, StoreError};
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
 
@@ -81,27 +81,25 @@ impl Script {
         self.conn.as_mut().expect("taken only by drop").sqlx()
     }
 
-    /// Runs `f` on the connection's handle with its prepared statements (`bound`), inside
-    /// the transaction an earlier script left open, if any. If `f` fails, the transaction is
-    /// rolled back; whether one is open after is read off the connection.
-    pub(super) async fn bound<R>(
-        &mut self,
-        f: impl FnOnce(Db, &Prepared) -> Result<R>,
-    ) -> Result<R> {
-        let (result, open) = self
-            .conn
+    /// Runs `f` on the writer's connection of SQLite's own, with its prepared statements
+    /// (`bound`), in no transaction of sqlx's: the two connections' writes would wait on each
+    /// other's lock. If `f` fails, its transaction, if any, is rolled back.
+    pub(super) fn bound<R>(&mut self, f: impl FnOnce(Db, &Prepared) -> Result<R>) -> Result<R> {
+        if self.open {
+            return Err(StoreError::Corrupt(
+                "a bound write inside a script's transaction".into(),
+            ));
+        }
+        self.conn
             .as_mut()
             .expect("taken only by drop")
-            .with_handle(|db, prepared| {
+            .with_own(|db, prepared| {
                 let result = f(db, prepared);
                 if result.is_err() {
                     db.rollback();
                 }
-                Ok((result, db.in_transaction()))
+                result
             })
-            .await?;
-        self.open = open;
-        result
     }
 
     /// Runs `query` in one round trip and returns the rows of all its statements. The first
