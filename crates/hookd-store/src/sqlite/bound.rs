@@ -1,5 +1,5 @@
-//! The intake's batches through SQLite's C API: prepared multi-row statements with bound
-//! values, run on a write connection of SQLite's own.
+//! The intake's batches, and outcomes recorded on their own, through SQLite's C API: prepared
+//! multi-row statements with bound values, run on a write connection of SQLite's own.
 //!
 //! A script (`script`) hands SQLite a batch as JSON arrays that its statements take apart
 //! (`jsonb_each`, `->>`); SQLite's JSON functions were about a tenth of hookd's instructions.
@@ -353,6 +353,10 @@ fn finalize(stmt: Stmt) {
 pub(super) struct Prepared {
     begin: Stmt,
     commit: Stmt,
+    /// `synchronous = NORMAL` and back to `FULL`: a stretch of commits without an fsync of
+    /// their own (`script`'s docs say why that is durable enough).
+    light: Stmt,
+    full: Stmt,
     subscribers_version: Stmt,
     /// id, application, event type, event id, channels, payload, retention days, created.
     pub(super) messages: Rows,
@@ -370,6 +374,8 @@ impl Prepared {
         Ok(Prepared {
             begin: db.prepare("BEGIN IMMEDIATE")?,
             commit: db.prepare("COMMIT")?,
+            light: db.prepare("PRAGMA synchronous = NORMAL")?,
+            full: db.prepare("PRAGMA synchronous = FULL")?,
             subscribers_version: db.prepare("SELECT version FROM subscribers_version")?,
             messages: Rows::prepare(db, 8, |values| {
                 format!(
@@ -418,6 +424,21 @@ impl Prepared {
         self.commit.run(db)
     }
 
+    /// Runs `write` in a transaction that commits without an fsync of its own, and restores
+    /// FULL after, also if `write` or the commit failed (then rolled back).
+    pub(super) fn light<R>(&self, db: Db, write: impl FnOnce() -> Result<R>) -> Result<R> {
+        self.light.run(db)?;
+        let result = self
+            .begin(db)
+            .and_then(|()| write())
+            .and_then(|value| self.commit(db).map(|()| value));
+        if result.is_err() {
+            db.rollback();
+        }
+        self.full.run(db)?;
+        result
+    }
+
     /// The current `subscribers_version`.
     pub(super) fn subscribers_version(&self, db: Db) -> Result<i64> {
         self.subscribers_version.integer(db)
@@ -425,8 +446,9 @@ impl Prepared {
 
     /// Finalizes every statement; the caller holds the connection.
     fn finalize(self) {
-        finalize(self.begin);
-        finalize(self.commit);
+        for stmt in [self.begin, self.commit, self.light, self.full] {
+            finalize(stmt);
+        }
         finalize(self.subscribers_version);
         for rows in [self.messages, self.deliveries, self.attempts, self.moves] {
             rows.finalize();

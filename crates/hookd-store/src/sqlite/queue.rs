@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use super::attempt;
 use super::bound::{Db, Prepared};
 use super::column::{corrupt, json_list, map_from_json};
-use super::script::run_once;
+use super::script::{Script, run_once};
 use super::writer::Writer;
 use crate::queue::Due;
 use crate::secrets::Secrets;
@@ -242,23 +242,12 @@ macro_rules! record {
     };
 }
 
-/// `record!` alone, in one round trip.
-const RECORD_OUTCOMES: &str = concat!(
-    light!(),
-    "BEGIN IMMEDIATE;",
-    record!("?1", "?2"),
-    "COMMIT;",
-    full!()
-);
-
+/// Records the attempts' outcomes in a transaction of their own, through the prepared
+/// statements (`bound`), committed without an fsync of its own (see `script`'s docs).
 pub(super) async fn record_outcomes(writer: &Writer, outcomes: &[Outcome]) -> Result<()> {
-    let (attempts, moves) = outcome_params(outcomes);
-    run_once(
-        writer,
-        sqlx::query(RECORD_OUTCOMES).bind(attempts).bind(moves),
-    )
-    .await?;
-    Ok(())
+    Script::on(writer)
+        .await?
+        .bound(|db, prepared| prepared.light(db, || record_bound(db, prepared, outcomes)))
 }
 
 /// The two parameters of `record!` for `outcomes`.
