@@ -142,7 +142,7 @@ impl Db {
     }
 
     /// Whether a transaction is open on the connection.
-    pub(super) fn in_transaction(self) -> bool {
+    fn in_transaction(self) -> bool {
         // SAFETY: the handle is open.
         unsafe { ffi::sqlite3_get_autocommit(self.0.as_ptr()) == 0 }
     }
@@ -446,10 +446,14 @@ impl Prepared {
 
     /// Finalizes every statement; the caller holds the connection.
     fn finalize(self) {
-        for stmt in [self.begin, self.commit, self.light, self.full] {
-            finalize(stmt);
-        }
-        finalize(self.subscribers_version);
+        let single = [
+            self.begin,
+            self.commit,
+            self.light,
+            self.full,
+            self.subscribers_version,
+        ];
+        single.into_iter().for_each(finalize);
         for rows in [self.messages, self.deliveries, self.attempts, self.moves] {
             rows.finalize();
         }

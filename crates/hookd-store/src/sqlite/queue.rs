@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use super::attempt;
 use super::bound::{Db, Prepared};
 use super::column::{corrupt, json_list, map_from_json};
-use super::script::{Script, run_once};
+use super::script::run_once;
 use super::writer::Writer;
 use crate::queue::Due;
 use crate::secrets::Secrets;
@@ -243,11 +243,13 @@ macro_rules! record {
 }
 
 /// Records the attempts' outcomes in a transaction of their own, through the prepared
-/// statements (`bound`), committed without an fsync of its own (see `script`'s docs).
+/// statements (`bound`), committed without an fsync of its own (see `script`'s docs). No
+/// script runs: sqlx's connection has no transaction open.
 pub(super) async fn record_outcomes(writer: &Writer, outcomes: &[Outcome]) -> Result<()> {
-    Script::on(writer)
+    writer
+        .take_all()
         .await?
-        .bound(|db, prepared| prepared.light(db, || record_bound(db, prepared, outcomes)))
+        .with_own(|db, prepared| prepared.light(db, || record_bound(db, prepared, outcomes)))
 }
 
 /// The two parameters of `record!` for `outcomes`.

@@ -16,10 +16,10 @@
 //! commit). The worker's own writes (a claim, the attempts' outcomes) may run between `light!()`
 //! and `full!()` (the outcomes on their own: `bound::Prepared::light`, on the intake's
 //! connection): they commit without an fsync of their own, and the next FULL commit's fsync,
-//! on either connection, makes them durable with it (the WAL is one append-only file). So `kill -9` loses nothing;
-//! a power cut can lose the last moments of claims and outcomes, and their deliveries are
-//! made again, never lost: delivery stays at-least-once. Messages are always FULL. A script
-//! that fails part-way restores FULL before the connection is used again.
+//! on either connection, makes them durable with it (the WAL is one append-only file). So
+//! `kill -9` loses nothing; a power cut can lose the last moments of claims and outcomes, and
+//! their deliveries are made again, never lost: delivery stays at-least-once. Messages are
+//! always FULL. A script that fails part-way restores FULL before the connection is used again.
 
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
