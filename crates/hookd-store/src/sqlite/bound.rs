@@ -21,6 +21,7 @@ use std::ptr::{NonNull, null_mut};
 
 use libsqlite3_sys as ffi;
 
+use super::gather;
 use crate::{Result, StoreError};
 
 /// What each new connection sets: foreign keys and a busy timeout as sqlx's connections have
@@ -59,7 +60,11 @@ impl Connection {
                 path.as_ptr(),
                 &mut handle,
                 ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_NOMUTEX,
-                std::ptr::null(),
+                if gather::register() {
+                    gather::NAME.as_ptr()
+                } else {
+                    std::ptr::null()
+                },
             )
         };
         let Some(handle) = NonNull::new(handle) else {
@@ -91,6 +96,11 @@ impl Connection {
 
 #[cfg(test)]
 impl Connection {
+    /// Whether the connection's WAL is open through `gather`, so its commits are gathered.
+    pub(super) fn gathers(&mut self) -> bool {
+        gather::opened_here(self.db.0.as_ptr())
+    }
+
     /// A setting of the connection, as text.
     pub(super) fn pragma(&mut self, name: &str) -> Result<String> {
         let stmt = self.db.prepare(&format!("PRAGMA {name}"))?;
@@ -420,8 +430,10 @@ impl Prepared {
         self.begin.run(db)
     }
 
+    /// Commits, syncing the WAL (FULL), with the commit's WAL writes gathered into one
+    /// (`gather`; the connection is FULL, which gathering needs).
     pub(super) fn commit(&self, db: Db) -> Result<()> {
-        self.commit.run(db)
+        gather::with_gathering(db.0.as_ptr(), || self.commit.run(db))
     }
 
     /// Runs `write` in a transaction that commits without an fsync of its own, and restores
@@ -431,7 +443,9 @@ impl Prepared {
         let result = self
             .begin(db)
             .and_then(|()| write())
-            .and_then(|value| self.commit(db).map(|()| value));
+            // Not gathered: a commit without a sync publishes its frames unsynced, so they
+            // must be in the file before it returns (`gather`).
+            .and_then(|value| self.commit.run(db).map(|()| value));
         if result.is_err() {
             db.rollback();
         }

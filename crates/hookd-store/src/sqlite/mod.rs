@@ -22,6 +22,7 @@ mod destination;
 mod endpoint;
 mod event_type;
 mod fanout;
+mod gather;
 mod idempotency;
 mod message;
 mod redeliver;
@@ -497,6 +498,7 @@ mod tests {
         drop(writer);
         // The intake's connection of SQLite's own.
         let mut both = store.writer.take_all().await.unwrap();
+        // FULL also makes gathering its commits' WAL writes safe (`gather`).
         for (name, value) in [
             ("journal_mode", "wal"),
             ("synchronous", "2"),
@@ -506,6 +508,8 @@ mod tests {
         ] {
             assert_eq!(both.own().pragma(name).unwrap(), value, "{name}");
         }
+        // Its WAL, opened by its first transaction (`record_outcomes` above), is `gather`'s.
+        assert!(both.own().gathers());
         drop(both);
         let write = sqlx::query("DELETE FROM tokens")
             .execute(&store.reader)
