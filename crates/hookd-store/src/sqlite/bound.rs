@@ -363,6 +363,9 @@ fn finalize(stmt: Stmt) {
 pub(super) struct Prepared {
     begin: Stmt,
     commit: Stmt,
+    /// Whether the connection is known to be at `synchronous = FULL`: false from the start of
+    /// a `light` stretch until FULL is restored. Only then are commits gathered (`gather`).
+    is_full: std::cell::Cell<bool>,
     /// `synchronous = NORMAL` and back to `FULL`: a stretch of commits without an fsync of
     /// their own (`script`'s docs say why that is durable enough).
     light: Stmt,
@@ -387,6 +390,7 @@ impl Prepared {
             light: db.prepare("PRAGMA synchronous = NORMAL")?,
             full: db.prepare("PRAGMA synchronous = FULL")?,
             subscribers_version: db.prepare("SELECT version FROM subscribers_version")?,
+            is_full: std::cell::Cell::new(true),
             messages: Rows::prepare(db, 8, |values| {
                 format!(
                     "INSERT INTO messages (id, app_id, event_type, event_id, channels, payload,
@@ -433,12 +437,17 @@ impl Prepared {
     /// Commits, syncing the WAL (FULL), with the commit's WAL writes gathered into one
     /// (`gather`; the connection is FULL, which gathering needs).
     pub(super) fn commit(&self, db: Db) -> Result<()> {
+        if !self.is_full.get() {
+            // FULL was not restored after a `light` stretch: no sync, so nothing to gather for.
+            return self.commit.run(db);
+        }
         gather::with_gathering(db.0.as_ptr(), || self.commit.run(db))
     }
 
     /// Runs `write` in a transaction that commits without an fsync of its own, and restores
     /// FULL after, also if `write` or the commit failed (then rolled back).
     pub(super) fn light<R>(&self, db: Db, write: impl FnOnce() -> Result<R>) -> Result<R> {
+        self.is_full.set(false);
         self.light.run(db)?;
         let result = self
             .begin(db)
@@ -450,6 +459,7 @@ impl Prepared {
             db.rollback();
         }
         self.full.run(db)?;
+        self.is_full.set(true);
         result
     }
 
