@@ -82,7 +82,10 @@ pub(super) fn with_gathering<T, E>(
             // published already, so they go to the file at once rather than never.
             debug_assert!(false, "a gathered commit ended without a sync");
             // SAFETY: as above.
-            unsafe { wal.write_out() };
+            let rc = unsafe { wal.write_out() };
+            if rc != ffi::SQLITE_OK {
+                tracing::error!(rc, "writing out a commit's frames after it returned failed");
+            }
         }
         wal.pending.clear();
     }
@@ -351,44 +354,47 @@ unsafe extern "C" fn file_control(
     }
 }
 
-unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: SQLite's arguments, passed on.
+/// Runs `then` on the real file: for the methods that touch no data, so nothing is written out.
+unsafe fn passed_on(
+    file: *mut ffi::sqlite3_file,
+    then: impl FnOnce(&ffi::sqlite3_io_methods, *mut ffi::sqlite3_file) -> c_int,
+) -> c_int {
+    // SAFETY: see `wal` and `real_methods`.
     unsafe {
         let real = wal(file).real;
-        real_methods(real).xLock.expect("lock")(real, level)
+        then(real_methods(real), real)
     }
+}
+
+unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
+    // SAFETY: SQLite's arguments, passed on.
+    unsafe { passed_on(file, |m, real| m.xLock.expect("lock")(real, level)) }
 }
 
 unsafe extern "C" fn unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
     // SAFETY: SQLite's arguments, passed on.
-    unsafe {
-        let real = wal(file).real;
-        real_methods(real).xUnlock.expect("unlock")(real, level)
-    }
+    unsafe { passed_on(file, |m, real| m.xUnlock.expect("unlock")(real, level)) }
 }
 
 unsafe extern "C" fn check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
     // SAFETY: SQLite's arguments, passed on.
     unsafe {
-        let real = wal(file).real;
-        real_methods(real).xCheckReservedLock.expect("reserved")(real, out)
+        passed_on(file, |m, real| {
+            m.xCheckReservedLock.expect("reserved")(real, out)
+        })
     }
 }
 
 unsafe extern "C" fn sector_size(file: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: SQLite's arguments, passed on.
-    unsafe {
-        let real = wal(file).real;
-        real_methods(real).xSectorSize.map_or(4096, |f| f(real))
-    }
+    unsafe { passed_on(file, |m, real| m.xSectorSize.map_or(4096, |f| f(real))) }
 }
 
 unsafe extern "C" fn device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: SQLite's arguments, passed on.
     unsafe {
-        let real = wal(file).real;
-        real_methods(real)
-            .xDeviceCharacteristics
-            .map_or(0, |f| f(real))
+        passed_on(file, |m, real| {
+            m.xDeviceCharacteristics.map_or(0, |f| f(real))
+        })
     }
 }
