@@ -339,6 +339,52 @@ async fn a_message_whose_application_was_deleted_fails_alone() {
 }
 
 #[tokio::test]
+async fn a_message_for_an_application_deleted_after_its_endpoints_were_kept_is_refused() {
+    each_store(async |store| {
+        let kept = new_app(store).await;
+        let gone = new_app(store).await;
+        new_endpoint(store, endpoint(&kept.id)).await;
+        new_endpoint(store, endpoint(&gone.id)).await;
+        // The intake keeps both applications' endpoints from this batch on.
+        let first = [message(&kept.id, "a"), message(&gone.id, "b")]
+            .into_iter()
+            .map(|message| NewMessage { message })
+            .collect::<Vec<_>>();
+        for result in store.insert_messages(&first).await.unwrap() {
+            result.unwrap();
+        }
+        assert!(store.delete_application(&gone.id).await.unwrap());
+
+        let second = [message(&gone.id, "c"), message(&kept.id, "d")]
+            .into_iter()
+            .map(|message| NewMessage { message })
+            .collect::<Vec<_>>();
+        let results = store.insert_messages(&second).await.unwrap();
+        let err = results[0].as_ref().unwrap_err();
+        assert!(
+            matches!(err, StoreError::NotFound("application")),
+            "{err:?}"
+        );
+        assert_eq!(results[1].as_ref().unwrap().deliveries, 1);
+        assert_eq!(
+            listed(store, &kept.id, MessageFilter::default()).await,
+            ["d", "a"]
+        );
+        let claim = store
+            .claim_due(T0, at(30_000), 100, UNCAPPED, &[])
+            .await
+            .unwrap();
+        let msgs: Vec<_> = claim.due.iter().map(|d| d.app_id.clone()).collect();
+        assert_eq!(
+            msgs,
+            [kept.id.clone(), kept.id.clone()],
+            "nothing of the deleted one"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn one_batch_may_carry_messages_for_several_applications() {
     each_store(async |store| {
         let first = new_app(store).await;
