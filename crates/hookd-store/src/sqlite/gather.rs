@@ -1,4 +1,5 @@
-//! Gathered WAL writes: a VFS over SQLite's own that turns a commit's frames into one write.
+//! Gathered writes: a VFS over SQLite's own that turns a commit's WAL frames into one write,
+//! and its checkpoint's pages into one write a run of pages.
 //!
 //! SQLite writes each WAL frame with two `pwrite`s (its 24-byte header, then the page), so a
 //! commit of about 45 frames is about 90 system calls, each locking the file and its page cache
@@ -13,9 +14,22 @@
 //! first), and only after that publishes them in the wal-index for other connections to read
 //! (`walFrames` in SQLite's `wal.c`). So no frame is published, or synced, before it is in the
 //! file. A commit that fails before its sync leaves frames that no one will read, which are
-//! dropped rather than written (`with_gathering`). Every other file, and the WAL outside that
-//! window, goes straight to SQLite's VFS. `kill -9` mid-commit loses only frames of a commit
+//! dropped rather than written (`with_gathering`). Every other file, and these two outside that
+//! window, go straight to SQLite's VFS. `kill -9` mid-commit loses only frames of a commit
 //! that no one was told of.
+//!
+//! The same connection's database file is wrapped too. In WAL mode only a checkpoint writes
+//! to it, and SQLite's automatic checkpoint runs inside the `COMMIT` that takes the WAL past
+//! 1,000 pages, so within `with_gathering`. It copies the pages in ascending order, one
+//! `pread` of the WAL and one `pwrite` a page (about 350 a checkpoint, most of them runs of
+//! neighbours at the file's end); consecutive ones are gathered, and written as one when the
+//! next does not follow, or before anything else. Every checkpoint ends its copying with
+//! `SQLITE_FCNTL_CKPT_DONE`, a file control, which writes out what is gathered, before it syncs
+//! the file and before it publishes how far the WAL is copied (`nBackfill`, in `walCheckpoint`):
+//! until then every reader takes those pages from the WAL. The database file's methods are
+//! version 2, so SQLite never memory-maps it and reads around what is gathered. `kill -9`
+//! mid-checkpoint loses pages whose copy was not yet published, which the next checkpoint
+//! copies from the WAL again, as after any crash.
 
 use std::ffi::{CStr, c_int, c_void};
 use std::mem::{ManuallyDrop, size_of};
@@ -49,7 +63,8 @@ pub(super) fn register() -> bool {
                 return false;
             }
             let mut vfs = ptr::read(real);
-            vfs.szOsFile = c_int::try_from(size_of::<WalFile>()).expect("small") + (*real).szOsFile;
+            vfs.szOsFile =
+                c_int::try_from(size_of::<Gathered>()).expect("small") + (*real).szOsFile;
             vfs.zName = NAME.as_ptr();
             vfs.pAppData = real.cast();
             vfs.pNext = null_mut();
@@ -61,67 +76,73 @@ pub(super) fn register() -> bool {
 }
 
 /// Runs `commit`, the `COMMIT` of a connection opened on this VFS with `synchronous = FULL`,
-/// with its WAL writes gathered up to its first sync. Frames still gathered when it returns
-/// belong to a commit that failed before that sync: nothing reads them, and they are dropped.
+/// with its WAL writes gathered up to its first sync, and the database writes of the checkpoint
+/// it may run up to the checkpoint's end. Writes still gathered when it returns belong to a
+/// commit or checkpoint that failed before it published them: nothing reads them, and they
+/// are dropped.
 pub(super) fn with_gathering<T, E>(
     db: *mut ffi::sqlite3,
     commit: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, E> {
-    let wal = wal_of(db);
-    if let Some(wal) = wal {
-        // SAFETY: `wal` is this connection's open WAL file, and the caller holds the connection.
-        unsafe { (*wal).gathering = true };
+    let files = [file_of(db, FileKind::Wal), file_of(db, FileKind::Db)];
+    for file in files.iter().flatten() {
+        // SAFETY: `file` is one of this connection's open files, and the caller holds the
+        // connection.
+        unsafe { (**file).gathering = true };
     }
     let result = commit();
-    if let Some(wal) = wal {
-        // SAFETY: as above; the WAL stays open while the connection does.
-        let wal = unsafe { &mut *wal };
-        wal.gathering = false;
-        if result.is_ok() && !wal.pending.is_empty() {
-            // A commit that returned without a sync (not FULL after all): its frames are
-            // published already, so they go to the file at once rather than never.
-            debug_assert!(false, "a gathered commit ended without a sync");
+    for file in files.into_iter().flatten() {
+        // SAFETY: as above; the files stay open while the connection does.
+        let file = unsafe { &mut *file };
+        file.gathering = false;
+        if result.is_ok() && !file.pending.is_empty() {
+            // A commit that returned without a sync (not FULL after all), or a checkpoint that
+            // did not end: what was written may be published already, so it goes to the file
+            // at once rather than never.
+            debug_assert!(false, "a gathered commit ended with writes pending");
             // SAFETY: as above.
-            let rc = unsafe { wal.write_out() };
+            let rc = unsafe { file.write_out() };
             if rc != ffi::SQLITE_OK {
-                tracing::error!(rc, "writing out a commit's frames after it returned failed");
+                tracing::error!(rc, "writing out a commit's writes after it returned failed");
             }
         }
-        wal.pending.clear();
+        file.pending.clear();
     }
     result
 }
 
-/// Whether the connection's WAL is open through this VFS.
+/// Whether the connection's WAL and database file are open through this VFS.
 #[cfg(test)]
 pub(super) fn opened_here(db: *mut ffi::sqlite3) -> bool {
-    wal_of(db).is_some()
+    file_of(db, FileKind::Wal).is_some() && file_of(db, FileKind::Db).is_some()
 }
 
-/// The connection's WAL file, if it is open and one of ours.
-fn wal_of(db: *mut ffi::sqlite3) -> Option<*mut WalFile> {
-    let mut file: *mut ffi::sqlite3_file = null_mut();
-    // SAFETY: the handle is open; SQLite writes the journal's (in WAL mode, the WAL's) file
-    // pointer, or NULL, to `file`.
-    let rc = unsafe {
-        ffi::sqlite3_file_control(
-            db,
-            c"main".as_ptr(),
-            ffi::SQLITE_FCNTL_JOURNAL_POINTER,
-            (&raw mut file).cast(),
-        )
+#[derive(Clone, Copy)]
+enum FileKind {
+    Wal,
+    Db,
+}
+
+/// The connection's WAL or database file, if it is open and one of ours.
+fn file_of(db: *mut ffi::sqlite3, kind: FileKind) -> Option<*mut Gathered> {
+    let (op, methods) = match kind {
+        FileKind::Wal => (ffi::SQLITE_FCNTL_JOURNAL_POINTER, &WAL_METHODS),
+        FileKind::Db => (ffi::SQLITE_FCNTL_FILE_POINTER, &DB_METHODS),
     };
-    // SAFETY: a non-NULL file is open, and its methods say whether it is a `WalFile`.
-    let ours = rc == ffi::SQLITE_OK
-        && !file.is_null()
-        && unsafe { ptr::eq((*file).pMethods, &WAL_METHODS) };
+    let mut file: *mut ffi::sqlite3_file = null_mut();
+    // SAFETY: the handle is open; SQLite writes the file's pointer (for the journal, in WAL
+    // mode, the WAL's), or NULL, to `file`.
+    let rc = unsafe { ffi::sqlite3_file_control(db, c"main".as_ptr(), op, (&raw mut file).cast()) };
+    // SAFETY: a non-NULL file is open, and its methods say whether it is a `Gathered`.
+    let ours =
+        rc == ffi::SQLITE_OK && !file.is_null() && unsafe { ptr::eq((*file).pMethods, methods) };
     ours.then_some(file.cast())
 }
 
-/// A WAL file: SQLite's own (`real`, in the same allocation, right after this) and the writes
-/// gathered for it.
+/// A WAL or database file: SQLite's own (`real`, in the same allocation, right after this) and
+/// the writes gathered for it.
 #[repr(C)]
-struct WalFile {
+struct Gathered {
     /// SQLite's part of every file: our methods.
     base: ffi::sqlite3_file,
     real: *mut ffi::sqlite3_file,
@@ -131,7 +152,7 @@ struct WalFile {
     pending: ManuallyDrop<Vec<u8>>,
 }
 
-impl WalFile {
+impl Gathered {
     /// Writes what was gathered, if anything. Dropped either way: after a failed write, what
     /// SQLite does next (a failed sync, so a failed commit) no longer needs it.
     unsafe fn write_out(&mut self) -> c_int {
@@ -181,17 +202,21 @@ unsafe extern "C" fn open(
     flags: c_int,
     out_flags: *mut c_int,
 ) -> c_int {
-    // SAFETY: SQLite gives `file` `szOsFile` bytes: a `WalFile` and then the real VFS's file.
+    // SAFETY: SQLite gives `file` `szOsFile` bytes: a `Gathered` and then the real VFS's file.
     unsafe {
         let real_vfs = real_vfs(vfs);
         let real_open = (*real_vfs).xOpen.expect("every VFS opens");
-        if flags & ffi::SQLITE_OPEN_WAL == 0 {
-            // Not a WAL: the real file takes the allocation's start, and SQLite calls it directly.
+        let methods = if flags & ffi::SQLITE_OPEN_WAL != 0 {
+            &WAL_METHODS
+        } else if flags & ffi::SQLITE_OPEN_MAIN_DB != 0 {
+            &DB_METHODS
+        } else {
+            // Neither: the real file takes the allocation's start, and SQLite calls it directly.
             return real_open(real_vfs, name, file, flags, out_flags);
-        }
+        };
         let real = file
             .cast::<u8>()
-            .add(size_of::<WalFile>())
+            .add(size_of::<Gathered>())
             .cast::<ffi::sqlite3_file>();
         let rc = real_open(real_vfs, name, real, flags, out_flags);
         if rc != ffi::SQLITE_OK {
@@ -199,10 +224,8 @@ unsafe extern "C" fn open(
             (*file).pMethods = ptr::null();
             return rc;
         }
-        file.cast::<WalFile>().write(WalFile {
-            base: ffi::sqlite3_file {
-                pMethods: &WAL_METHODS,
-            },
+        file.cast::<Gathered>().write(Gathered {
+            base: ffi::sqlite3_file { pMethods: methods },
             real,
             gathering: false,
             start: 0,
@@ -236,10 +259,23 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xUnfetch: None,
 };
 
-/// The `WalFile` SQLite calls a method of.
-unsafe fn wal<'a>(file: *mut ffi::sqlite3_file) -> &'a mut WalFile {
-    // SAFETY: only `WalFile`s have `WAL_METHODS`; SQLite calls one method of a file at a time.
-    unsafe { &mut *file.cast::<WalFile>() }
+/// The database file's methods: the WAL's, and shared memory passed on. Version 2, not the real
+/// file's 3: SQLite then never memory-maps it (`xFetch`), which would read around what was
+/// gathered (hookd leaves `mmap_size` at 0 anyway).
+static DB_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
+    iVersion: 2,
+    xShmMap: Some(shm_map),
+    xShmLock: Some(shm_lock),
+    xShmBarrier: Some(shm_barrier),
+    xShmUnmap: Some(shm_unmap),
+    ..WAL_METHODS
+};
+
+/// The `Gathered` SQLite calls a method of.
+unsafe fn gathered<'a>(file: *mut ffi::sqlite3_file) -> &'a mut Gathered {
+    // SAFETY: only `Gathered`s have `WAL_METHODS` or `DB_METHODS`; SQLite calls one method of a
+    // file at a time.
+    unsafe { &mut *file.cast::<Gathered>() }
 }
 
 /// Writes out what was gathered, then runs `then` on the real file.
@@ -247,24 +283,24 @@ unsafe fn after_write_out(
     file: *mut ffi::sqlite3_file,
     then: impl FnOnce(&ffi::sqlite3_io_methods, *mut ffi::sqlite3_file) -> c_int,
 ) -> c_int {
-    // SAFETY: see `wal` and `real_methods`.
+    // SAFETY: see `gathered` and `real_methods`.
     unsafe {
-        let wal = wal(file);
-        let rc = wal.write_out();
+        let file = gathered(file);
+        let rc = file.write_out();
         if rc != ffi::SQLITE_OK {
             return rc;
         }
-        then(real_methods(wal.real), wal.real)
+        then(real_methods(file.real), file.real)
     }
 }
 
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: SQLite closes a file once and never uses it after.
     unsafe {
-        let wal = wal(file);
-        let written = wal.write_out();
-        let closed = real_methods(wal.real).xClose.expect("every VFS closes")(wal.real);
-        ManuallyDrop::drop(&mut wal.pending);
+        let file = gathered(file);
+        let written = file.write_out();
+        let closed = real_methods(file.real).xClose.expect("every VFS closes")(file.real);
+        ManuallyDrop::drop(&mut file.pending);
         if written == ffi::SQLITE_OK {
             closed
         } else {
@@ -295,26 +331,26 @@ unsafe extern "C" fn write(
 ) -> c_int {
     // SAFETY: `data` is valid for `amount` bytes (SQLite's argument).
     unsafe {
-        let wal = wal(file);
+        let file = gathered(file);
         let Ok(len) = usize::try_from(amount) else {
             return ffi::SQLITE_IOERR_WRITE;
         };
-        let follows = wal.start + wal.pending.len() as i64 == offset;
-        if !wal.gathering || !follows || wal.pending.len() + len > MOST {
-            let rc = wal.write_out();
+        let follows = file.start + file.pending.len() as i64 == offset;
+        if !file.gathering || !follows || file.pending.len() + len > MOST {
+            let rc = file.write_out();
             if rc != ffi::SQLITE_OK {
                 return rc;
             }
-            if !wal.gathering {
-                return real_methods(wal.real).xWrite.expect("write")(
-                    wal.real, data, amount, offset,
+            if !file.gathering {
+                return real_methods(file.real).xWrite.expect("write")(
+                    file.real, data, amount, offset,
                 );
             }
         }
-        if wal.pending.is_empty() {
-            wal.start = offset;
+        if file.pending.is_empty() {
+            file.start = offset;
         }
-        wal.pending
+        file.pending
             .extend_from_slice(std::slice::from_raw_parts(data.cast::<u8>(), len));
         ffi::SQLITE_OK
     }
@@ -331,7 +367,7 @@ unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
         // Gathering ends at the commit's first sync: whatever SQLite writes after it (padding to
         // a sector, frames after a new WAL header's own sync) goes straight to the file, since it
         // may be published without another sync.
-        wal(file).gathering = false;
+        gathered(file).gathering = false;
         after_write_out(file, |m, real| m.xSync.expect("sync")(real, flags))
     }
 }
@@ -359,9 +395,9 @@ unsafe fn passed_on(
     file: *mut ffi::sqlite3_file,
     then: impl FnOnce(&ffi::sqlite3_io_methods, *mut ffi::sqlite3_file) -> c_int,
 ) -> c_int {
-    // SAFETY: see `wal` and `real_methods`.
+    // SAFETY: see `gathered` and `real_methods`.
     unsafe {
-        let real = wal(file).real;
+        let real = gathered(file).real;
         then(real_methods(real), real)
     }
 }
@@ -395,6 +431,56 @@ unsafe extern "C" fn device_characteristics(file: *mut ffi::sqlite3_file) -> c_i
     unsafe {
         passed_on(file, |m, real| {
             m.xDeviceCharacteristics.map_or(0, |f| f(real))
+        })
+    }
+}
+
+unsafe extern "C" fn shm_map(
+    file: *mut ffi::sqlite3_file,
+    page: c_int,
+    page_size: c_int,
+    extend: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    // SAFETY: SQLite's arguments, passed on.
+    unsafe {
+        passed_on(file, |m, real| {
+            m.xShmMap.expect("WAL mode maps shared memory")(real, page, page_size, extend, out)
+        })
+    }
+}
+
+unsafe extern "C" fn shm_lock(
+    file: *mut ffi::sqlite3_file,
+    offset: c_int,
+    n: c_int,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: SQLite's arguments, passed on.
+    unsafe {
+        passed_on(file, |m, real| {
+            m.xShmLock.expect("WAL mode locks shared memory")(real, offset, n, flags)
+        })
+    }
+}
+
+unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
+    // SAFETY: SQLite's argument, passed on.
+    unsafe {
+        passed_on(file, |m, real| {
+            if let Some(barrier) = m.xShmBarrier {
+                barrier(real);
+            }
+            ffi::SQLITE_OK
+        });
+    }
+}
+
+unsafe extern "C" fn shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
+    // SAFETY: SQLite's arguments, passed on.
+    unsafe {
+        passed_on(file, |m, real| {
+            m.xShmUnmap.expect("WAL mode unmaps shared memory")(real, delete)
         })
     }
 }

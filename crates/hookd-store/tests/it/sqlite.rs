@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use sqlx::ConnectOptions as _;
+
 use hookd_core::{AttemptStatus, Message};
 use hookd_store::{AttemptFilter, NewMessage, NextStep, Outcome, PageQuery, SqliteStore, Store};
 
@@ -79,6 +81,57 @@ async fn a_commit_of_megabytes_reads_back_whole_from_other_connections_and_after
             .iter()
             .all(|i| i.as_ref().unwrap().deliveries == 1)
     );
+    for m in &messages {
+        let read = store.get_message(&app.id, m.id.as_str()).await.unwrap();
+        assert_eq!(read.as_ref(), Some(m), "read by a reader connection");
+    }
+    drop(store);
+    let reopened = SqliteStore::open(&path, sealer()).await.unwrap();
+    for m in &messages {
+        let read = reopened.get_message(&app.id, m.id.as_str()).await.unwrap();
+        assert_eq!(read.as_ref(), Some(m), "read after a reopen");
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_the_intake_runs_leave_a_database_file_that_reads_back_whole() {
+    // The intake's commits run SQLite's automatic checkpoints (past 1,000 pages of WAL), whose
+    // writes to the database file are gathered into one a run of pages: these batches make
+    // about 2,500 pages of WAL.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookd.db");
+    let store = SqliteStore::open(&path, sealer()).await.unwrap();
+    let app = new_app(&store).await;
+    new_endpoint(&store, endpoint(&app.id)).await;
+    let mut messages = Vec::new();
+    for round in 0..12 {
+        let batch: Vec<Message> = (0..200)
+            .map(|n| Message {
+                payload: Some(format!(
+                    r#"{{"n":{n},"pad":"{}"}}"#,
+                    "x".repeat(3_000 + round)
+                )),
+                ..message(&app.id, "a")
+            })
+            .collect();
+        send(&store, &batch).await;
+        messages.extend(batch);
+    }
+    // In WAL mode only a checkpoint writes to the database file.
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 4 << 20, "checkpointed: {size} bytes");
+    let mut check = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut check)
+        .await
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    drop(check);
     for m in &messages {
         let read = store.get_message(&app.id, m.id.as_str()).await.unwrap();
         assert_eq!(read.as_ref(), Some(m), "read by a reader connection");
