@@ -6,7 +6,8 @@
 //! again: about 11 % of hookd's CPU under load, where one write of the same bytes costs a fifth
 //! of it. While the intake's connection runs `COMMIT` (`with_gathering`), its WAL writes that
 //! follow one another are kept in memory and written as one when SQLite next syncs, reads,
-//! sizes, truncates or closes the file, or writes elsewhere in it.
+//! sizes, truncates or closes the file, or writes elsewhere in it, or once they would pass
+//! 124 KiB.
 //!
 //! Why that is as durable and as visible as SQLite's own writes: gathering is on only within a
 //! `COMMIT` run with `synchronous = FULL`, from its start to its first sync of the WAL. In it
@@ -42,14 +43,10 @@ use libsqlite3_sys as ffi;
 pub(super) const NAME: &CStr = c"hookd-gather";
 
 /// The most one write passes to SQLite's VFS: its unix write takes at most 128 KiB less a byte
-/// a call (and reports a larger one as a full disk).
+/// a call (and reports a larger one as a full disk). Also the most gathered: what would pass it
+/// is written out first, as SQLite itself would have written it by then (a commit of 30 events
+/// writes about 200 KiB of WAL, a checkpoint runs of up to a megabyte).
 const CHUNK: usize = 124 << 10;
-
-/// The most buffer kept between commits (a commit of 30 events writes about 200 KiB).
-const KEPT: usize = 1 << 20;
-
-/// Past this many bytes gathered, they are written at once: a commit is rarely a tenth of it.
-const MOST: usize = 8 << 20;
 
 /// Registers the VFS (once per process); false if SQLite has no default VFS to wrap.
 pub(super) fn register() -> bool {
@@ -178,8 +175,8 @@ impl Gathered {
             offset += i64::from(len);
         }
         self.pending.clear();
-        // A commit far larger than most leaves no buffer of its size behind.
-        self.pending.shrink_to(KEPT);
+        // One write of SQLite's own larger than a chunk leaves no buffer of its size behind.
+        self.pending.shrink_to(CHUNK);
         rc
     }
 }
@@ -336,7 +333,7 @@ unsafe extern "C" fn write(
             return ffi::SQLITE_IOERR_WRITE;
         };
         let follows = file.start + file.pending.len() as i64 == offset;
-        if !file.gathering || !follows || file.pending.len() + len > MOST {
+        if !file.gathering || !follows || file.pending.len() + len > CHUNK {
             let rc = file.write_out();
             if rc != ffi::SQLITE_OK {
                 return rc;
@@ -349,6 +346,7 @@ unsafe extern "C" fn write(
         }
         if file.pending.is_empty() {
             file.start = offset;
+            file.pending.reserve(CHUNK);
         }
         file.pending
             .extend_from_slice(std::slice::from_raw_parts(data.cast::<u8>(), len));
