@@ -10,7 +10,9 @@
 //! 124 KiB.
 //!
 //! Why that is as durable and as visible as SQLite's own writes: gathering is on only within a
-//! `COMMIT` run with `synchronous = FULL`, from its start to its first sync of the WAL. In it
+//! `COMMIT` run with `synchronous = FULL`, from its start to its sync of the WAL (the sync of a
+//! new WAL's header alone, before the frames of the first commit after a restart, writes the
+//! header out and gathering goes on). In it
 //! SQLite writes the commit's frames, syncs the WAL (`xSync`, which writes the gathered frames
 //! first), and only after that publishes them in the wal-index for other connections to read
 //! (`walFrames` in SQLite's `wal.c`). So no frame is published, or synced, before it is in the
@@ -47,6 +49,9 @@ pub(super) const NAME: &CStr = c"hookd-gather";
 /// is written out first, as SQLite itself would have written it by then (a commit of 30 events
 /// writes about 200 KiB of WAL, a checkpoint runs of up to a megabyte).
 const CHUNK: usize = 124 << 10;
+
+/// The size of a WAL's header.
+const WAL_HEADER: usize = 32;
 
 /// Registers the VFS (once per process); false if SQLite has no default VFS to wrap.
 pub(super) fn register() -> bool {
@@ -362,10 +367,18 @@ unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int 
 unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     // SAFETY: SQLite's arguments, passed on.
     unsafe {
-        // Gathering ends at the commit's first sync: whatever SQLite writes after it (padding to
-        // a sector, frames after a new WAL header's own sync) goes straight to the file, since it
-        // may be published without another sync.
-        gathered(file).gathering = false;
+        // Gathering ends at the commit's sync: whatever SQLite writes after it (padding to a
+        // sector) goes straight to the file, since it may be published without another sync.
+        // Except after the sync of a new WAL's header alone: the first commit after a restart
+        // writes the 32-byte header at the start and syncs it before any frame (`walFrames`),
+        // and at FULL its frames that follow end with a sync of their own as usual.
+        let gathered_file = gathered(file);
+        let header_alone = ptr::eq(gathered_file.base.pMethods, &WAL_METHODS)
+            && gathered_file.start == 0
+            && gathered_file.pending.len() == WAL_HEADER;
+        if !header_alone {
+            gathered_file.gathering = false;
+        }
         after_write_out(file, |m, real| m.xSync.expect("sync")(real, flags))
     }
 }
