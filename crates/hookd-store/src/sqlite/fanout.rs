@@ -304,7 +304,7 @@ impl FanOut<'_> {
         version: i64,
     ) -> Result<Option<Written>> {
         let mut room = self.handoff.map(Room::new);
-        let mut messages = Messages::with_capacity(self.batch.len());
+        let mut messages = Messages::for_batch(self.batch.iter().map(|new| &new.message));
         let (mut queued, mut handed) = (Vec::new(), Vec::new());
         // Whom each row of `handed` goes to.
         let mut handed_to = Vec::new();
@@ -645,10 +645,15 @@ type MessageRow<'m> = (
 type DeliveryRow<'m> = (&'m str, &'m str, &'m str, i64);
 
 impl<'m> Messages<'m> {
-    fn with_capacity(n: usize) -> Messages<'m> {
+    /// Empty, with room for `batch` (whose payloads' blob would otherwise grow by copies).
+    fn for_batch<'b>(batch: impl ExactSizeIterator<Item = &'b Message> + Clone) -> Messages<'m> {
+        let n = batch.len();
+        let bytes = batch
+            .map(|m| crate::convert::payload_to_column(m.payload.as_deref()).len())
+            .sum();
         Messages {
             rows: Vec::with_capacity(n),
-            payloads: Vec::new(),
+            payloads: Vec::with_capacity(bytes),
             ids: Vec::with_capacity(n),
             with_event_id: false,
         }
@@ -695,7 +700,7 @@ pub(super) async fn insert_for_endpoint(
     endpoint: &EndpointId,
 ) -> Result<Inserted> {
     let mut script = Script::on(writer).await?;
-    let mut messages = Messages::with_capacity(1);
+    let mut messages = Messages::for_batch(std::iter::once(message));
     messages.push(message);
     let (stored, _) = insert_and_queue(
         &mut script,
