@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sqlx::ConnectOptions as _;
 
-use hookd_core::{AttemptStatus, Message};
+use hookd_core::{Application, AttemptStatus, Message};
 use hookd_store::{AttemptFilter, NewMessage, NextStep, Outcome, PageQuery, SqliteStore, Store};
 
 use crate::fixtures::{
@@ -55,17 +55,8 @@ async fn a_reopened_store_keeps_its_data_and_its_queue() {
 async fn a_commit_of_megabytes_reads_back_whole_from_other_connections_and_after_a_reopen() {
     // The intake gathers a commit's WAL writes and hands them to SQLite's VFS in pieces of at
     // most 124 KiB (its unix write takes no more): this one commit is over a megabyte.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hookd.db");
-    let store = SqliteStore::open(&path, sealer()).await.unwrap();
-    let app = new_app(&store).await;
-    new_endpoint(&store, endpoint(&app.id)).await;
-    let messages: Vec<Message> = (0..400)
-        .map(|n| Message {
-            payload: Some(format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(3_000 + n))),
-            ..message(&app.id, "a")
-        })
-        .collect();
+    let (_dir, path, store, app) = store_with_endpoint().await;
+    let messages = padded(&app, 400, 3_000);
     let batch: Vec<NewMessage> = messages
         .iter()
         .map(|message| NewMessage {
@@ -81,16 +72,7 @@ async fn a_commit_of_megabytes_reads_back_whole_from_other_connections_and_after
             .iter()
             .all(|i| i.as_ref().unwrap().deliveries == 1)
     );
-    for m in &messages {
-        let read = store.get_message(&app.id, m.id.as_str()).await.unwrap();
-        assert_eq!(read.as_ref(), Some(m), "read by a reader connection");
-    }
-    drop(store);
-    let reopened = SqliteStore::open(&path, sealer()).await.unwrap();
-    for m in &messages {
-        let read = reopened.get_message(&app.id, m.id.as_str()).await.unwrap();
-        assert_eq!(read.as_ref(), Some(m), "read after a reopen");
-    }
+    reads_back_whole(store, &path, &messages).await;
 }
 
 #[tokio::test]
@@ -98,22 +80,10 @@ async fn checkpoints_the_intake_runs_leave_a_database_file_that_reads_back_whole
     // The intake's commits run SQLite's automatic checkpoints (past 1,000 pages of WAL), whose
     // writes to the database file are gathered into one a run of pages: these batches make
     // about 2,500 pages of WAL.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hookd.db");
-    let store = SqliteStore::open(&path, sealer()).await.unwrap();
-    let app = new_app(&store).await;
-    new_endpoint(&store, endpoint(&app.id)).await;
+    let (_dir, path, store, app) = store_with_endpoint().await;
     let mut messages = Vec::new();
     for round in 0..12 {
-        let batch: Vec<Message> = (0..200)
-            .map(|n| Message {
-                payload: Some(format!(
-                    r#"{{"n":{n},"pad":"{}"}}"#,
-                    "x".repeat(3_000 + round)
-                )),
-                ..message(&app.id, "a")
-            })
-            .collect();
+        let batch = padded(&app, 200, 3_000 + round);
         send(&store, &batch).await;
         messages.extend(batch);
     }
@@ -132,14 +102,48 @@ async fn checkpoints_the_intake_runs_leave_a_database_file_that_reads_back_whole
         .unwrap();
     assert_eq!(integrity, "ok");
     drop(check);
-    for m in &messages {
-        let read = store.get_message(&app.id, m.id.as_str()).await.unwrap();
+    reads_back_whole(store, &path, &messages).await;
+}
+
+/// A store on a fresh file with one application and one endpoint; the directory goes with it.
+async fn store_with_endpoint() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    SqliteStore,
+    Application,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookd.db");
+    let store = SqliteStore::open(&path, sealer()).await.unwrap();
+    let app = new_app(&store).await;
+    new_endpoint(&store, endpoint(&app.id)).await;
+    (dir, path, store, app)
+}
+
+/// Messages of `app` with payloads of about `pad` bytes, a few pages' worth between them.
+fn padded(app: &Application, count: usize, pad: usize) -> Vec<Message> {
+    (0..count)
+        .map(|n| Message {
+            payload: Some(format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(pad + n))),
+            ..message(&app.id, "a")
+        })
+        .collect()
+}
+
+/// Every one of `messages` reads back as written, through the store's readers and again after
+/// the store is closed and the file reopened.
+async fn reads_back_whole(store: SqliteStore, path: &std::path::Path, messages: &[Message]) {
+    for m in messages {
+        let read = store.get_message(&m.app_id, m.id.as_str()).await.unwrap();
         assert_eq!(read.as_ref(), Some(m), "read by a reader connection");
     }
     drop(store);
-    let reopened = SqliteStore::open(&path, sealer()).await.unwrap();
-    for m in &messages {
-        let read = reopened.get_message(&app.id, m.id.as_str()).await.unwrap();
+    let reopened = SqliteStore::open(path, sealer()).await.unwrap();
+    for m in messages {
+        let read = reopened
+            .get_message(&m.app_id, m.id.as_str())
+            .await
+            .unwrap();
         assert_eq!(read.as_ref(), Some(m), "read after a reopen");
     }
 }
