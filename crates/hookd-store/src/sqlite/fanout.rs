@@ -77,7 +77,7 @@ macro_rules! insert_and_queue {
                     CAST(substr(?8, value ->> 5, value ->> 6) AS TEXT), value ->> 7, value ->> 8
              FROM jsonb_each(?1)
              WHERE ?9 IS NULL OR (SELECT version FROM subscribers_version) = ?9
-             ON CONFLICT (app_id, event_id) DO NOTHING
+             ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
              RETURNING id;
              INSERT INTO deliveries (app_id, msg_id, endpoint_id, status, attempts_made,
                                      next_attempt_at, lease_until, trigger_type)
