@@ -26,8 +26,7 @@ use crate::{Result, StoreError};
 
 /// What each new connection sets: a busy timeout as sqlx's connections have it (another
 /// process, `hookd prune`, may hold the write lock), FULL commits (an fsync of the WAL each: an
-/// acknowledged message survives power loss), temporary storage in memory, and the automatic
-/// checkpoint at 4,000 WAL pages, as on sqlx's connections (`SqliteStore::open`).
+/// acknowledged message survives power loss), and temporary storage in memory.
 ///
 /// Foreign keys are off on this connection, and its statements are `OR FAIL`: together that
 /// spares every multi-row statement a statement journal (SQLite copies each page it first
@@ -44,8 +43,7 @@ use crate::{Result, StoreError};
 const SETTINGS: &CStr = c"PRAGMA foreign_keys = OFF;
     PRAGMA busy_timeout = 5000;
     PRAGMA synchronous = FULL;
-    PRAGMA temp_store = MEMORY;
-    PRAGMA wal_autocheckpoint = 4000;";
+    PRAGMA temp_store = MEMORY;";
 
 /// A write connection of SQLite's own, and the intake's statements prepared on it (on first
 /// use, so after the migrations). Whoever holds it is its only user (`writer::Conn`).

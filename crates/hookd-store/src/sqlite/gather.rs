@@ -23,9 +23,8 @@
 //!
 //! The same connection's database file is wrapped too. In WAL mode only a checkpoint writes
 //! to it, and SQLite's automatic checkpoint runs inside the `COMMIT` that takes the WAL past
-//! 4,000 pages (`SqliteStore::open`), so within `with_gathering`. It copies the pages in
-//! ascending order, one `pread` of the WAL and one `pwrite` a page (about 350 a checkpoint at
-//! SQLite's default of 1,000 pages, more at 4,000, most of them runs of
+//! 1,000 pages, so within `with_gathering`. It copies the pages in ascending order, one
+//! `pread` of the WAL and one `pwrite` a page (about 350 a checkpoint, most of them runs of
 //! neighbours at the file's end); consecutive ones are gathered, and written as one when the
 //! next does not follow, or before anything else. Every checkpoint ends its copying with
 //! `SQLITE_FCNTL_CKPT_DONE`, a file control, which writes out what is gathered, before it syncs

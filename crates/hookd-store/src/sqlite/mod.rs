@@ -53,8 +53,6 @@ use crate::{
 };
 
 const READERS: u32 = 4;
-/// WAL pages before a commit checkpoints (see `SqliteStore::open`); `bound::SETTINGS` says the same.
-const WAL_AUTOCHECKPOINT: &str = "4000";
 
 /// A `Store` kept in one SQLite file.
 #[derive(Clone, Debug)]
@@ -80,17 +78,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         // A batch's multi-row statements keep a statement journal; past 64 KiB SQLite spills it
         // to a temporary file (an open, writes and an unlink per batch). In memory it stays.
-        //
-        // The automatic checkpoint waits for 4,000 WAL pages (16 MiB) rather than SQLite's
-        // 1,000: a commit rewrites the last leaf of every index it touches, so the more commits
-        // one checkpoint covers, the more of their pages it copies to the database once rather
-        // than once each (storage writes per event x0.87 under `throughput`). The intake's own
-        // connection sets the same (`bound::SETTINGS`).
-        let writer_options = options
-            .clone()
-            .pragma("temp_store", "memory")
-            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT);
-        let writer = Writer::open(&writer_options).await?;
+        let writer = Writer::open(&options.clone().pragma("temp_store", "memory")).await?;
         schema::migrate(&writer).await?;
         endpoint::seal_plaintext(&writer, &sealer).await?;
         // `query_only` rather than a read-only open: a read-only connection cannot create the
@@ -507,12 +495,6 @@ mod tests {
         assert_eq!(pragma(&mut *writer, "foreign_keys").await, "1");
         assert_eq!(pragma(&mut *writer, "busy_timeout").await, "5000");
         assert_eq!(pragma(&mut *writer, "temp_store").await, "2", "MEMORY");
-        // Not a table-valued pragma (setting it is a side effect): asked for directly.
-        let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-            .fetch_one(&mut *writer)
-            .await
-            .unwrap();
-        assert_eq!(autocheckpoint.to_string(), WAL_AUTOCHECKPOINT);
         drop(writer);
         // The intake's connection of SQLite's own.
         let mut both = store.writer.take_all().await.unwrap();
@@ -524,7 +506,6 @@ mod tests {
             ("foreign_keys", "0"),
             ("busy_timeout", "5000"),
             ("temp_store", "2"),
-            ("wal_autocheckpoint", WAL_AUTOCHECKPOINT),
         ] {
             assert_eq!(both.own().pragma(name).unwrap(), value, "{name}");
         }
