@@ -1,6 +1,7 @@
--- Fewer index bytes per event. Each commit appends a batch's entries to the last leaf of every
--- index it touches, and an index leaf that fills is rebalanced with its two left siblings, so
--- every byte of an index entry costs about three bytes of WAL (and again at the checkpoint).
+-- Fewer index entries and bytes per event. Each commit appends a batch's entries to the last
+-- leaf of every index it touches, and an index leaf that fills is rebalanced with its two left
+-- siblings: an index costs a commit about three pages of WAL (and again at the checkpoint),
+-- the more often the longer its entries.
 
 -- The event-id key only ever matters for messages that have an event id; most have none, and
 -- each took an entry (app_id, NULL) all the same. A partial unique index needs the table
