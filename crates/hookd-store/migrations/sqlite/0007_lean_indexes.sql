@@ -34,7 +34,7 @@ CREATE INDEX messages_payload_expiry ON messages ((created_at + retention_days *
 
 -- Endpoint ids are unique across applications: the application's id in front of them only
 -- made the entries longer. Deleting an application finds its deliveries through its endpoints
--- and messages instead (`app::delete`).
+-- instead (`app::delete`).
 DROP INDEX attempts_by_endpoint;
 CREATE INDEX attempts_by_endpoint ON attempts (endpoint_id, id);
 DROP INDEX deliveries_by_endpoint;

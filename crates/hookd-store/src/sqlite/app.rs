@@ -85,15 +85,14 @@ pub(super) async fn update(writer: &Writer, app: &Application) -> Result<()> {
 }
 
 /// Endpoints and messages go by foreign-key cascade; the tables without foreign keys
-/// (deliveries, attempts, tokens) are cleared here, in the same transaction. A delivery is
-/// deleted with its endpoint or its message, so the application's are those of its endpoints
-/// and messages still there (the deliveries' indexes lead with them, not with `app_id`).
+/// (deliveries, attempts, tokens) are cleared here, in the same transaction. A delivery goes
+/// with its endpoint (`endpoint::delete`), so the application's are its endpoints' (found by
+/// `deliveries_by_endpoint`, which no longer leads with `app_id`).
 pub(super) async fn delete(writer: &Writer, id: &AppId) -> Result<bool> {
     let mut conn = writer.take().await?;
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     for sql in [
-        "DELETE FROM deliveries WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ?1)",
-        "DELETE FROM deliveries WHERE msg_id IN (SELECT id FROM messages WHERE app_id = ?1)",
+        "DELETE FROM deliveries WHERE endpoint_id IN (SELECT id FROM endpoints WHERE app_id = ?)",
         "DELETE FROM attempts WHERE app_id = ?",
         "DELETE FROM tokens WHERE app_id = ?",
     ] {
