@@ -1,9 +1,13 @@
 //! hookd-bench's integration tests. Benchmarks are not tests: these only check that a tiny run
-//! against a real hookd (in-process, on loopback) completes with nothing missing, and, on
-//! PostgreSQL, that a tiny run on two nodes does (`nodes.rs`).
+//! against a real hookd (in-process, on loopback) completes with nothing missing; on
+//! PostgreSQL, that a tiny run on two nodes does (`nodes.rs`); and that `slow-endpoint`'s run
+//! beside a twin hookd does (`slow.rs`). Those two start the `hookd` binary of the same build
+//! (`cargo test --workspace` builds it; `cargo build -p hookd` for `cargo test -p hookd-bench`).
 
 mod nodes;
+mod slow;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use hookd_bench::{Options, Scenario, Target, run};
@@ -11,6 +15,22 @@ use hookd_server::config::RawConfig;
 use hookd_server::{Server, clock, token};
 use hookd_store::{Sealer, SecretKey, SqliteStore, Store, TokenScope};
 use tokio::sync::oneshot;
+
+/// `target/<profile>/hookd`, next to the directory this test runs from.
+fn hookd_binary() -> PathBuf {
+    let me = std::env::current_exe().expect("the test knows where it runs from");
+    let profile_dir = me
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test runs from target/<profile>/deps");
+    let bin = profile_dir.join(format!("hookd{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p hookd`",
+        bin.display()
+    );
+    bin
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_throughput_run_delivers_every_event_exactly_once() {

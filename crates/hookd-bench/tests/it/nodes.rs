@@ -7,21 +7,7 @@ use std::path::PathBuf;
 
 use hookd_bench::{BenchError, Options, Scenario, Target, run};
 
-/// `target/<profile>/hookd`, next to the directory this test runs from.
-fn hookd_binary() -> PathBuf {
-    let me = std::env::current_exe().expect("the test knows where it runs from");
-    let profile_dir = me
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test runs from target/<profile>/deps");
-    let bin = profile_dir.join(format!("hookd{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: build it with `cargo build -p hookd`",
-        bin.display()
-    );
-    bin
-}
+use crate::hookd_binary;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_two_node_run_on_postgresql_delivers_every_event_exactly_once() {
