@@ -67,16 +67,14 @@ async fn side_by_side(options: &Options, plan: &Plan) -> Result<Report, BenchErr
     let twin = Side::start(Rig::start(options, &[]).await?, "baseline", plan).await?;
     let bad = Side::start(Rig::start(options, &[]).await?, "with-bad-endpoints", plan).await?;
     add_bad_endpoints(&bad).await?;
-    let mut baseline = twin.rig.report().await;
-    let mut report = bad.rig.report().await;
+    // Each waits a second for its hookd to settle before reading its memory: together.
+    let (mut baseline, mut report) = tokio::join!(twin.rig.report(), bad.rig.report());
     let usage = Usage::start(&bad.rig.pids());
     let (twin_sent, bad_sent) = tokio::join!(twin.drive(options, plan), bad.drive(options, plan));
     settle(&mut report, &bad.tally, &bad_sent, options.stall).await;
+    // Per delivery of this hookd alone (`finish` divides by `report.delivered`).
     usage.finish(&mut report);
     settle(&mut baseline, &twin.tally, &twin_sent, options.stall).await;
-    report.switches_per_delivery = report
-        .hookd_switches
-        .map(|n| n as f64 / report.delivered.max(1) as f64);
     Ok(finish(report, &baseline, &bad))
 }
 
