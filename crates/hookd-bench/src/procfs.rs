@@ -22,6 +22,13 @@ pub fn peak_rss_mib(pid: u32) -> Option<f64> {
     status_kib(pid, "VmHWM:").map(|kib| kib as f64 / 1024.0)
 }
 
+/// Starts the process's peak resident memory (VmHWM) again from what it has resident now
+/// (`/proc/PID/clear_refs`, Linux 4.0 on), so that the peak read later is that of a phase.
+/// Where that is refused, the peak stays the one since the process started.
+pub fn reset_peak_rss(pid: u32) {
+    let _ = fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
 /// The memory the process has resident now (VmRSS), in MiB.
 pub fn rss_mib(pid: u32) -> Option<f64> {
     status_kib(pid, "VmRSS:").map(|kib| kib as f64 / 1024.0)
@@ -71,5 +78,28 @@ mod tests {
         assert!(rss > 0.0 && peak >= rss);
         assert!(load_average().is_some());
         assert!(context_switches(pid).is_some());
+    }
+
+    #[test]
+    fn the_peak_starts_again_from_what_is_resident_now() {
+        let pid = std::process::id();
+        // 64 MiB written (resident), then given back to the kernel (glibc unmaps an
+        // allocation this large when it is freed).
+        let big = std::hint::black_box(vec![1u8; 64 << 20]);
+        drop(big);
+        let peak = |pid| peak_rss_mib(pid).unwrap() - rss_mib(pid).unwrap();
+        assert!(
+            peak(pid) >= 48.0,
+            "the peak above what is resident: {}",
+            peak(pid)
+        );
+
+        reset_peak_rss(pid);
+
+        assert!(
+            peak(pid) < 16.0,
+            "the peak above what is resident: {}",
+            peak(pid)
+        );
     }
 }

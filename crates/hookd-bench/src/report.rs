@@ -38,7 +38,8 @@ pub struct Report {
     pub latency_ms: Option<Percentiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hookd_cpu_s: Option<f64>,
-    /// Context switches of hookd's threads, and per expected delivery.
+    /// Context switches of hookd's threads (`None` if the sum over its live threads fell), and
+    /// per delivery received.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hookd_switches: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
-//! Schema: a PostgreSQL schema of the bench's own for one run. hookd puts its tables in the
-//! URL's search_path, so every node given the schema's URL shares that one schema, each run
-//! starts on empty tables whatever the database already holds, and the run leaves nothing.
+//! Schema: a PostgreSQL schema of the bench's own for one hookd store of a run (`slow-endpoint`
+//! makes a second for its twin hookd). hookd puts its tables in the URL's search_path, so every
+//! node given the schema's URL shares that one schema, each run starts on empty tables whatever
+//! the database already holds, and the run leaves nothing.
 
 use std::hash::{BuildHasher, RandomState};
 

@@ -122,6 +122,10 @@ impl Tally {
         self.unique.load(Ordering::Relaxed)
     }
 
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates.load(Ordering::Relaxed)
+    }
+
     /// How many of the `accepted` events did not reach every counted endpoint.
     pub fn missing(&self, accepted: &Bitmap) -> u64 {
         let mut missing = 0;

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::rig::{Drive, Load, Rig, drive, settle};
+use super::rig::{Drive, Load, Rig, count_late_duplicates, drive, settle};
 use super::usage::Usage;
 use super::{Options, Target};
 use crate::hookd;
@@ -72,6 +72,7 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
     };
     let counts = settle(&mut report, &tally, &drain, options.stall).await;
     usage.finish(&mut report);
+    count_late_duplicates(&mut [(&mut report, &tally)]).await;
     let seconds_after_restart = |us: u64| us.saturating_sub(restarted_us) as f64 / 1e6;
     report.first_delivery_s = counts.first_us.map(seconds_after_restart);
     report.drain_s = counts.last_us.map(seconds_after_restart);

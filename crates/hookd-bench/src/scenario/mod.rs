@@ -37,6 +37,15 @@ impl Scenario {
             Scenario::Backlog => "backlog",
         }
     }
+
+    /// How many hookds with a store of their own the scenario starts on `target`:
+    /// `slow-endpoint` runs its baseline on a twin when the bench starts hookd itself.
+    fn stores(self, target: &Target) -> usize {
+        match (self, target) {
+            (Scenario::SlowEndpoint, Target::Start { .. }) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// Which hookd to measure.
@@ -117,6 +126,8 @@ pub struct Options {
     pub ceiling: bool,
     /// Give up waiting for deliveries after this long without one.
     pub stall: Duration,
+    /// On PostgreSQL, the schema `run` made for `slow-endpoint`'s twin hookd.
+    pub(crate) twin_database: Option<String>,
 }
 
 impl Options {
@@ -131,36 +142,56 @@ impl Options {
             payload_bytes: 1024,
             ceiling: true,
             stall: Duration::from_secs(30),
+            twin_database: None,
+        }
+    }
+
+    /// The options of `slow-endpoint`'s twin: on PostgreSQL, a schema of its own, so that
+    /// neither hookd claims the other's deliveries (a claim takes any node's due rows).
+    fn twin(&self) -> Options {
+        match &self.twin_database {
+            Some(url) => Options {
+                target: self.target.on(url),
+                ..self.clone()
+            },
+            None => self.clone(),
         }
     }
 }
 
-/// Runs one scenario and reports its figures. On PostgreSQL, in a schema made for this run.
+/// Runs one scenario and reports its figures. On PostgreSQL, in schemas made for this run:
+/// one, or one more for `slow-endpoint`'s twin.
 pub async fn run(scenario: Scenario, options: &Options) -> Result<Report, BenchError> {
     options.target.check()?;
     let load_before = procfs::load_average();
-    let schema = match options.target.postgres() {
-        Some(database) => Some(Schema::create(database).await?),
-        None => None,
-    };
-    let result = match &schema {
-        Some(schema) => {
-            eprintln!("hookd-bench: PostgreSQL schema {}", schema.name());
+    let mut schemas = Vec::new();
+    if let Some(database) = options.target.postgres() {
+        for _ in 0..scenario.stores(&options.target) {
+            match Schema::create(database).await {
+                Ok(schema) => schemas.push(schema),
+                Err(e) => {
+                    remove(schemas).await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    let result = match schemas.as_slice() {
+        [] => dispatch(scenario, options).await,
+        [first, rest @ ..] => {
+            for schema in &schemas {
+                eprintln!("hookd-bench: PostgreSQL schema {}", schema.name());
+            }
             let options = Options {
-                target: options.target.on(&schema.url),
+                target: options.target.on(&first.url),
+                twin_database: rest.first().map(|twin| twin.url.clone()),
                 ..options.clone()
             };
             dispatch(scenario, &options).await
         }
-        None => dispatch(scenario, options).await,
     };
-    // Every node was killed when its scenario returned, so the schema is no one's now.
-    if let Some(schema) = schema {
-        let name = schema.name().to_owned();
-        if let Err(e) = schema.remove().await {
-            eprintln!("hookd-bench: schema {name} is left behind: {e}");
-        }
-    }
+    // Every node was killed when its scenario returned, so the schemas are no one's now.
+    remove(schemas).await;
     let mut report = result?;
     report.scenario = scenario.name();
     report.nodes = options.target.nodes();
@@ -176,5 +207,14 @@ async fn dispatch(scenario: Scenario, options: &Options) -> Result<Report, Bench
         Scenario::Fanout => steady::fanout(options).await,
         Scenario::SlowEndpoint => slow::run(options).await,
         Scenario::Backlog => backlog::run(options).await,
+    }
+}
+
+async fn remove(schemas: Vec<Schema>) {
+    for schema in schemas {
+        let name = schema.name().to_owned();
+        if let Err(e) = schema.remove().await {
+            eprintln!("hookd-bench: schema {name} is left behind: {e}");
+        }
     }
 }

@@ -210,6 +210,21 @@ pub async fn settle(report: &mut Report, tally: &Tally, drive: &Drive, stall: Du
     counts
 }
 
+/// How long after the last expected delivery the receiver goes on counting duplicates. A
+/// delivery hookd sends again after a failure it recorded comes after the default schedule's
+/// first retry (5 s, up to 20 % later), so after the last delivery `settle` waited for, more
+/// often than not.
+const LATE_DUPLICATES: Duration = Duration::from_secs(7);
+
+/// Waits `LATE_DUPLICATES`, then counts each run's duplicates again. Called once the measured
+/// figures are read (hookd idles meanwhile), for every run of the scenario at once.
+pub async fn count_late_duplicates(runs: &mut [(&mut Report, &Tally)]) {
+    tokio::time::sleep(LATE_DUPLICATES).await;
+    for (report, tally) in runs {
+        report.duplicates = tally.duplicates();
+    }
+}
+
 /// The loopback ceiling: the same client, payloads and concurrency, straight to a receiver,
 /// signed the way hookd signs. Deliveries per second.
 pub async fn ceiling(

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::rig::{Drive, Load, Rig, drive, settle};
+use super::rig::{Drive, Load, Rig, count_late_duplicates, drive, settle};
 use super::usage::Usage;
 use super::{Options, Target};
 use crate::payload::Clock;
@@ -64,7 +64,7 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
 }
 
 async fn side_by_side(options: &Options, plan: &Plan) -> Result<Report, BenchError> {
-    let twin = Side::start(Rig::start(options, &[]).await?, "baseline", plan).await?;
+    let twin = Side::start(Rig::start(&options.twin(), &[]).await?, "baseline", plan).await?;
     let bad = Side::start(Rig::start(options, &[]).await?, "with-bad-endpoints", plan).await?;
     add_bad_endpoints(&bad).await?;
     // Each waits a second for its hookd to settle before reading its memory: together.
@@ -75,6 +75,7 @@ async fn side_by_side(options: &Options, plan: &Plan) -> Result<Report, BenchErr
     // Per delivery of this hookd alone (`finish` divides by `report.delivered`).
     usage.finish(&mut report);
     settle(&mut baseline, &twin.tally, &twin_sent, options.stall).await;
+    count_late_duplicates(&mut [(&mut report, &bad.tally), (&mut baseline, &twin.tally)]).await;
     Ok(finish(report, &baseline, &bad))
 }
 
@@ -99,6 +100,7 @@ async fn one_after_another(options: &Options, plan: &Plan) -> Result<Report, Ben
     // The CPU and switch counts cover both runs.
     let both = (report.delivered + baseline.delivered).max(1) as f64;
     report.switches_per_delivery = report.hookd_switches.map(|n| n as f64 / both);
+    count_late_duplicates(&mut [(&mut report, &bad.tally), (&mut baseline, &first.tally)]).await;
     Ok(finish(report, &baseline, &bad))
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Options;
-use super::rig::{Load, Rig, ceiling, drive, settle};
+use super::rig::{Load, Rig, ceiling, count_late_duplicates, drive, settle};
 use super::usage::Usage;
 use crate::payload::Clock;
 use crate::receiver::Receiver;
@@ -67,6 +67,7 @@ async fn steady(
     let drive = drive(&client, clock, load, events).await;
     settle(&mut report, &tally, &drive, options.stall).await;
     usage.finish(&mut report);
+    count_late_duplicates(&mut [(&mut report, &tally)]).await;
     // Twice more after hookd's run: on two shared cores one run of the same client and
     // receiver can reach half what the next does (where their tasks happen to land: 37,000/s
     // against 75,000/s on one machine), and the machine drifts; the best of three, one before

@@ -18,7 +18,8 @@ struct Before {
 }
 
 impl Usage {
-    /// From now, for the nodes with these process ids (`None`: a hookd not read).
+    /// From now, for the nodes with these process ids (`None`: a hookd not read). Each node's
+    /// peak memory starts again from what it has resident now.
     pub fn start(pids: &[Option<u32>]) -> Usage {
         let nodes = pids
             .iter()
@@ -28,6 +29,9 @@ impl Usage {
                 switches: pid.and_then(procfs::context_switches),
             })
             .collect();
+        for pid in pids.iter().flatten() {
+            procfs::reset_peak_rss(*pid);
+        }
         Usage {
             nodes,
             bench_cpu: procfs::cpu_seconds(std::process::id()),
@@ -78,7 +82,25 @@ impl Before {
     }
 }
 
-/// How much a counter grew, if it was read both times.
-fn since<T: std::ops::Sub<Output = T>>(now: Option<T>, before: Option<T>) -> Option<T> {
-    Some(now? - before?)
+/// How much a counter grew, if it was read both times and did not fall (a sum over a
+/// process's threads falls when a thread exits: its switches leave the sum).
+fn since<T: std::ops::Sub<Output = T> + PartialOrd>(
+    now: Option<T>,
+    before: Option<T>,
+) -> Option<T> {
+    let (now, before) = (now?, before?);
+    (now >= before).then(|| now - before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::since;
+
+    #[test]
+    fn a_counter_that_fell_is_no_figure_rather_than_a_wrapped_one() {
+        assert_eq!(since(Some(7u64), Some(5)), Some(2));
+        assert_eq!(since(Some(5u64), Some(7)), None);
+        assert_eq!(since(Some(1.5), None), None);
+        assert_eq!(since(Some(2.5), Some(1.0)), Some(1.5));
+    }
 }
