@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hookd_receiver::Secret;
 use serde_json::{Value, json};
@@ -30,8 +30,6 @@ pub struct Hookd {
     pub base: String,
     pub token: String,
     pub pid: Option<u32>,
-    /// When the process was spawned, if this benchmark spawned it.
-    pub spawned_at: Option<Instant>,
     child: Option<Child>,
     http: reqwest::Client,
 }
@@ -52,7 +50,6 @@ impl Launcher {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let spawned_at = Instant::now();
         let mut child = command
             .spawn()
             .map_err(|e| BenchError::Start(format!("{}: {e}", self.bin.display())))?;
@@ -72,7 +69,6 @@ impl Launcher {
             base: format!("http://{addr}/api/v1"),
             token,
             pid: Some(child.id()),
-            spawned_at: Some(spawned_at),
             child: Some(child),
             http: http_client(),
         })
@@ -167,7 +163,6 @@ impl Hookd {
             base: base.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
             pid,
-            spawned_at: None,
             child: None,
             http: http_client(),
         }
