@@ -118,16 +118,19 @@ impl Client {
         started.elapsed()
     }
 
-    /// Sends events 0..`events` at `rate` per second, each stamped with the time it was due
-    /// (so a client that falls behind shows up as latency, not as a lower rate).
+    /// Sends events 0..`events` at `rate` per second from `start` (now, or ahead), each stamped
+    /// with the time it was due (so a client that falls behind shows up as latency, not as a
+    /// lower rate). tokio's timer wakes on whole milliseconds, so each send leaves up to 1 ms
+    /// after its time, by the same amount for every event when the interval is a whole number
+    /// of milliseconds.
     pub async fn send_at_rate(
         self: &Arc<Self>,
         events: usize,
         rate: f64,
         sent: &Arc<Sent>,
+        start: Instant,
     ) -> Duration {
-        let started = Instant::now();
-        let start_us = self.clock.us_at(started);
+        let start_us = self.clock.us_at(start);
         let outstanding = Arc::new(Semaphore::new(4096));
         let mut requests = JoinSet::new();
         for seq in 0..events {
@@ -146,7 +149,7 @@ impl Client {
             while requests.try_join_next().is_some() {}
         }
         while requests.join_next().await.is_some() {}
-        started.elapsed()
+        start.elapsed()
     }
 
     async fn send(&self, seq: usize, sent_us: u64, sent: &Sent) {

@@ -2,7 +2,7 @@
 //! applications and endpoints, the load, the wait for deliveries, and the loopback ceiling.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hookd_receiver::Secret;
 use tempfile::TempDir;
@@ -172,11 +172,23 @@ pub struct Drive {
 }
 
 pub async fn drive(client: &Arc<Client>, clock: Clock, load: Load, events: usize) -> Drive {
+    drive_from(client, clock, load, events, Instant::now()).await
+}
+
+/// As `drive`, from `start`: a fixed rate's schedule counts from it, and it may be ahead (the
+/// client waits for the first event's time). A flat load starts at once; give it now.
+pub async fn drive_from(
+    client: &Arc<Client>,
+    clock: Clock,
+    load: Load,
+    events: usize,
+    start: Instant,
+) -> Drive {
     let sent = Arc::new(Sent::new(events));
-    let start_us = clock.now_us();
+    let start_us = clock.us_at(start);
     let send_time = match load {
         Load::Flat { concurrency } => client.send_all(events, concurrency, &sent).await,
-        Load::Rate { per_second } => client.send_at_rate(events, per_second, &sent).await,
+        Load::Rate { per_second } => client.send_at_rate(events, per_second, &sent, start).await,
     };
     Drive {
         sent,
