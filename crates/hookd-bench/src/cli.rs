@@ -78,16 +78,17 @@ impl Cli {
                 nodes: self.nodes,
             },
         };
-        let mut options = Options::new(target);
-        options.events = self.events;
-        options.rate = self.rate;
-        options.duration = self.duration;
-        options.endpoints = self.endpoints;
-        options.concurrency = self.concurrency;
-        options.payload_bytes = self.payload_bytes;
-        options.ceiling = !self.no_ceiling;
-        options.stall = self.stall;
-        options
+        Options {
+            events: self.events,
+            rate: self.rate,
+            duration: self.duration,
+            endpoints: self.endpoints,
+            concurrency: self.concurrency,
+            payload_bytes: self.payload_bytes,
+            ceiling: !self.no_ceiling,
+            stall: self.stall,
+            ..Options::new(target)
+        }
     }
 }
 

@@ -126,8 +126,6 @@ pub struct Options {
     pub ceiling: bool,
     /// Give up waiting for deliveries after this long without one.
     pub stall: Duration,
-    /// On PostgreSQL, the schema `run` made for `slow-endpoint`'s twin hookd.
-    pub(crate) twin_database: Option<String>,
 }
 
 impl Options {
@@ -142,19 +140,6 @@ impl Options {
             payload_bytes: 1024,
             ceiling: true,
             stall: Duration::from_secs(30),
-            twin_database: None,
-        }
-    }
-
-    /// The options of `slow-endpoint`'s twin: on PostgreSQL, a schema of its own, so that
-    /// neither hookd claims the other's deliveries (a claim takes any node's due rows).
-    fn twin(&self) -> Options {
-        match &self.twin_database {
-            Some(url) => Options {
-                target: self.target.on(url),
-                ..self.clone()
-            },
-            None => self.clone(),
         }
     }
 }
@@ -177,17 +162,17 @@ pub async fn run(scenario: Scenario, options: &Options) -> Result<Report, BenchE
         }
     }
     let result = match schemas.as_slice() {
-        [] => dispatch(scenario, options).await,
+        [] => dispatch(scenario, options, None).await,
         [first, rest @ ..] => {
             for schema in &schemas {
                 eprintln!("hookd-bench: PostgreSQL schema {}", schema.name());
             }
             let options = Options {
                 target: options.target.on(&first.url),
-                twin_database: rest.first().map(|twin| twin.url.clone()),
                 ..options.clone()
             };
-            dispatch(scenario, &options).await
+            let twin = rest.first().map(|twin| twin.url.as_str());
+            dispatch(scenario, &options, twin).await
         }
     };
     // Every node was killed when its scenario returned, so the schemas are no one's now.
@@ -200,12 +185,17 @@ pub async fn run(scenario: Scenario, options: &Options) -> Result<Report, BenchE
     Ok(report)
 }
 
-async fn dispatch(scenario: Scenario, options: &Options) -> Result<Report, BenchError> {
+/// `twin_database`: on PostgreSQL, the schema made for `slow-endpoint`'s twin hookd.
+async fn dispatch(
+    scenario: Scenario,
+    options: &Options,
+    twin_database: Option<&str>,
+) -> Result<Report, BenchError> {
     match scenario {
         Scenario::Throughput => steady::throughput(options).await,
         Scenario::Latency => steady::latency(options).await,
         Scenario::Fanout => steady::fanout(options).await,
-        Scenario::SlowEndpoint => slow::run(options).await,
+        Scenario::SlowEndpoint => slow::run(options, twin_database).await,
         Scenario::Backlog => backlog::run(options).await,
     }
 }

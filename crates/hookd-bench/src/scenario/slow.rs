@@ -50,7 +50,8 @@ struct Side {
     tally: Arc<Tally>,
 }
 
-pub async fn run(options: &Options) -> Result<Report, BenchError> {
+/// `twin_database`: on PostgreSQL, a schema of the twin's own.
+pub async fn run(options: &Options, twin_database: Option<&str>) -> Result<Report, BenchError> {
     let rate = options.rate.unwrap_or(200.0);
     let duration = options.duration.unwrap_or(Duration::from_secs(30));
     let plan = Plan {
@@ -63,13 +64,26 @@ pub async fn run(options: &Options) -> Result<Report, BenchError> {
         healthy: options.endpoints.unwrap_or(8),
     };
     match options.target {
-        Target::Start { .. } => side_by_side(options, &plan).await,
+        Target::Start { .. } => side_by_side(options, twin_database, &plan).await,
         Target::External { .. } => one_after_another(options, &plan).await,
     }
 }
 
-async fn side_by_side(options: &Options, plan: &Plan) -> Result<Report, BenchError> {
-    let twin = Side::start(Rig::start(&options.twin(), &[]).await?, "baseline", plan).await?;
+async fn side_by_side(
+    options: &Options,
+    twin_database: Option<&str>,
+    plan: &Plan,
+) -> Result<Report, BenchError> {
+    // On PostgreSQL the twin has a schema of its own: on one, each hookd's claim would take
+    // the other's due rows too.
+    let twin_options = match twin_database {
+        Some(url) => Options {
+            target: options.target.on(url),
+            ..options.clone()
+        },
+        None => options.clone(),
+    };
+    let twin = Side::start(Rig::start(&twin_options, &[]).await?, "baseline", plan).await?;
     let bad = Side::start(Rig::start(options, &[]).await?, "with-bad-endpoints", plan).await?;
     add_bad_endpoints(&bad).await?;
     // Each waits a second for its hookd to settle before reading its memory: together.
