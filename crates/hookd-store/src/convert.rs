@@ -29,11 +29,21 @@ pub(crate) fn nul_free(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// Turns a unique-key violation into `Conflict(what)`; any other error stays a database error.
-pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |error| match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(what),
-        _ => StoreError::Database(error),
+/// Names what a unique-key violation (`Conflict`, as each backend reports it) is about; any
+/// other error is left as it is.
+pub(crate) fn conflict_as(what: &'static str) -> impl FnOnce(StoreError) -> StoreError {
+    move |error| match error {
+        StoreError::Conflict(_) => StoreError::Conflict(what),
+        other => other,
+    }
+}
+
+/// Names what a write referred to that is gone (`NotFound`, a foreign key as each backend
+/// reports it); any other error is left as it is.
+pub(crate) fn missing_as(what: &'static str) -> impl FnOnce(StoreError) -> StoreError {
+    move |error| match error {
+        StoreError::NotFound(_) => StoreError::NotFound(what),
+        other => other,
     }
 }
 

@@ -2,8 +2,12 @@
 //! for one process, PostgreSQL for any number of nodes sharing the work.
 //!
 //! This is the only crate that knows SQL. The server calls intent-named methods
-//! (`insert_messages`, `claim_due`, `record_outcomes`) and never sees a query.
+//! (`insert_messages`, `claim_due`, `record_outcomes`) and never sees a query. `Store` is two
+//! traits: `Catalog`, everything but the delivery queue's hot path, written once for both
+//! backends (`catalog/`, over the `sql` seam); and `Queue`, the hot path (intake, claim,
+//! record) and what running beside other nodes needs, written per backend.
 
+mod catalog;
 mod convert;
 mod database;
 mod idempotency;
@@ -13,6 +17,7 @@ mod queue;
 mod retention;
 mod seal;
 mod secrets;
+mod sql;
 pub mod sqlite;
 mod token;
 mod window;
@@ -48,8 +53,11 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// From SQLite (`From` in `sqlite::connection`, which names unique keys and foreign keys).
+    #[error("SQLite error")]
+    Sqlite(#[source] rusqlite::Error),
     #[error("database migration failed")]
-    Migrate(#[source] sqlx::Error),
+    Migrate(#[source] Box<StoreError>),
     /// The store could not take the write; a retry may succeed.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -109,14 +117,18 @@ pub struct EventTypeFilter {
     pub include_archived: bool,
 }
 
-/// Everything hookd keeps. Methods are named for what the caller means; each is one short
-/// transaction, and none is ever held open across a network call.
+/// What hookd keeps about applications, endpoints, event types and tokens, the message log
+/// and its attempts, and every change to the delivery queue but its hot path. Methods are
+/// named for what the caller means; each is one short transaction, never held open across a
+/// network call. One implementation serves both backends (`catalog/`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Catalog: Send + Sync {
     // Tokens.
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>>;
     async fn count_tokens(&self) -> Result<u64>;
+    /// Deletes the token (logout). False if there is no such token.
+    async fn delete_token(&self, hash: &str) -> Result<bool>;
 
     // Applications. `id_or_uid` lookups try the id first, then the uid.
     async fn insert_application(&self, app: &Application) -> Result<()>;
@@ -163,7 +175,141 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the endpoint and drops its queued deliveries; its attempts stay in the log.
     async fn delete_endpoint(&self, app: &AppId, id: &EndpointId) -> Result<bool>;
 
+    // Event types, global to the server and keyed by name.
+    /// `Err(Conflict)` if the name is taken.
+    async fn insert_event_type(&self, event_type: &EventType) -> Result<()>;
+    async fn get_event_type(&self, name: &str) -> Result<Option<EventType>>;
+    /// By name, in the page's order.
+    async fn list_event_types(
+        &self,
+        page: &PageQuery,
+        filter: &EventTypeFilter,
+    ) -> Result<Page<EventType>>;
+    /// Writes everything but the name and `created_at`. False if there is no such event type.
+    async fn update_event_type(&self, event_type: &EventType) -> Result<bool>;
+    /// Deletes it for good (`expunge`); endpoints that filter on it keep the name.
+    async fn delete_event_type(&self, name: &str) -> Result<bool>;
+    /// The names among `names` that are no event type, or an archived one.
+    async fn unknown_event_types(&self, names: &[String]) -> Result<Vec<String>>;
+
     // Messages.
+    /// Looks a message up by id, or by its event id.
+    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>>;
+    async fn list_messages(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+    ) -> Result<Page<Message>>;
+    /// Removes the message's payload (reads then get `None`) and fails its deliveries that
+    /// are still pending. False if there is no such message.
+    async fn expunge_message_payload(&self, app: &AppId, msg: &MessageId) -> Result<bool>;
+    /// Stores the message and queues one delivery of it, to `endpoint` alone, whatever the
+    /// endpoint's filters (an example sent on purpose). One transaction.
+    async fn insert_message_for_endpoint(
+        &self,
+        message: &Message,
+        endpoint: &EndpointId,
+    ) -> Result<Inserted>;
+
+    // Attempts.
+    async fn list_attempts_by_endpoint(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &AttemptFilter,
+    ) -> Result<Page<Attempt>>;
+    async fn list_attempts_by_message(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+        filter: &AttemptFilter,
+    ) -> Result<Page<Attempt>>;
+    async fn get_attempt(&self, app: &AppId, msg: &MessageId, id: &str) -> Result<Option<Attempt>>;
+    /// Empties the attempt's stored response. False if there is no such attempt.
+    async fn expunge_attempt_response(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        id: &str,
+    ) -> Result<bool>;
+
+    // The delivery queue, beyond its hot path.
+    /// Gives leased deliveries back without an attempt (on shutdown).
+    async fn release(&self, ids: &[DeliveryId]) -> Result<()>;
+    /// Gives back every lease; only for a store whose `sharing` is `ThisProcess`, at start-up.
+    async fn release_all(&self) -> Result<()>;
+    /// Queues one manual delivery of the message to the endpoint, due at `now`, whatever
+    /// became of the earlier ones.
+    async fn queue_resend(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        endpoint: &EndpointId,
+        now: Timestamp,
+    ) -> Result<Resend>;
+    /// Sends again, as manual deliveries due at `now`, every message created in
+    /// `[since, until)` whose delivery to the endpoint failed for good; returns how many.
+    async fn recover_failed(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u64>;
+    /// The endpoints the message was queued for, by endpoint id, with how each delivery stands.
+    async fn list_destinations(
+        &self,
+        app: &AppId,
+        msg: &MessageId,
+        page: &PageQuery,
+    ) -> Result<Page<Destination>>;
+    /// The messages queued for the endpoint, by message id, with how each delivery stands.
+    async fn list_queued_messages(
+        &self,
+        app: &AppId,
+        endpoint: &EndpointId,
+        page: &PageQuery,
+        filter: &QueuedMessageFilter,
+    ) -> Result<Page<QueuedMessage>>;
+
+    // Idempotency keys.
+    /// Takes the key for a new request until `lease_until`, unless another request holds it
+    /// (its lease still running) or finished with it (its response not yet expired at `now`).
+    async fn claim_idempotency_key(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<IdempotencyClaim>;
+    /// Stores the response of the request that holds the key, to replay until `expires_at`.
+    async fn complete_idempotency_key(
+        &self,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Frees the key of a request that failed, so that a retry runs it again.
+    async fn release_idempotency_key(&self, key: &IdempotencyKey) -> Result<()>;
+
+    // Retention.
+    /// Removes the payloads of up to `limit` messages whose retention period ended by `now`
+    /// (reads then show none, and their deliveries still pending fail); returns how many.
+    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> Result<u64>;
+    /// Deletes up to `limit` idempotency keys and tokens that expired by `now`.
+    async fn delete_expired_keys(&self, now: Timestamp, limit: u32) -> Result<u64>;
+    /// Deletes up to `limit` messages created before `cutoff` that have no delivery still
+    /// queued, with their delivery rows, and up to `limit` attempts made before `cutoff`.
+    async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<Pruned>;
+}
+
+/// The delivery queue's hot path (intake, claim, record) and what running beside other nodes
+/// needs (wake-ups, the sweep's lock): what each backend writes against its own driver.
+#[async_trait]
+pub trait Queue: Send + Sync {
     /// Stores each message and fans it out to the matching enabled endpoints, all in one
     /// transaction: when this returns, every message and every delivery it made is durable.
     /// A message whose `event_id` is taken gets `Err(Conflict)` alone; the others still commit.
@@ -212,43 +358,6 @@ pub trait Store: Send + Sync + 'static {
     fn hands_over(&self) -> bool {
         false
     }
-    /// Looks a message up by id, or by its event id.
-    async fn get_message(&self, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>>;
-    async fn list_messages(
-        &self,
-        app: &AppId,
-        page: &PageQuery,
-        filter: &MessageFilter,
-    ) -> Result<Page<Message>>;
-    /// Removes the message's payload (reads then get `None`) and fails its deliveries that
-    /// are still pending. False if there is no such message.
-    async fn expunge_message_payload(&self, app: &AppId, msg: &MessageId) -> Result<bool>;
-
-    // Attempts.
-    async fn list_attempts_by_endpoint(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        page: &PageQuery,
-        filter: &AttemptFilter,
-    ) -> Result<Page<Attempt>>;
-    async fn list_attempts_by_message(
-        &self,
-        app: &AppId,
-        msg: &MessageId,
-        page: &PageQuery,
-        filter: &AttemptFilter,
-    ) -> Result<Page<Attempt>>;
-    async fn get_attempt(&self, app: &AppId, msg: &MessageId, id: &str) -> Result<Option<Attempt>>;
-    /// Empties the attempt's stored response. False if there is no such attempt.
-    async fn expunge_attempt_response(
-        &self,
-        app: &AppId,
-        msg: &MessageId,
-        id: &str,
-    ) -> Result<bool>;
-
-    // The delivery queue.
     /// Leases up to `limit` deliveries due at `now` until `lease_until`, oldest first, giving
     /// no endpoint more than the caller's lane for it has room for: `lanes` lists the room
     /// left (0: pass it over) of each endpoint with deliveries outstanding in the caller; one
@@ -271,44 +380,6 @@ pub trait Store: Send + Sync + 'static {
     /// Writes each attempt to the log and moves its delivery on (done, retry later, or
     /// failed for good), releasing the lease; one transaction for the whole batch.
     async fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<()>;
-    /// Gives leased deliveries back without an attempt (on shutdown).
-    async fn release(&self, ids: &[DeliveryId]) -> Result<()>;
-    /// Gives back every lease; only for a store whose `sharing` is `ThisProcess`, at start-up.
-    async fn release_all(&self) -> Result<()>;
-    /// Queues one manual delivery of the message to the endpoint, due at `now`, whatever
-    /// became of the earlier ones.
-    async fn queue_resend(
-        &self,
-        app: &AppId,
-        msg: &MessageId,
-        endpoint: &EndpointId,
-        now: Timestamp,
-    ) -> Result<Resend>;
-    /// Sends again, as manual deliveries due at `now`, every message created in
-    /// `[since, until)` whose delivery to the endpoint failed for good; returns how many.
-    async fn recover_failed(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        since: Timestamp,
-        until: Option<Timestamp>,
-        now: Timestamp,
-    ) -> Result<u64>;
-    /// The endpoints the message was queued for, by endpoint id, with how each delivery stands.
-    async fn list_destinations(
-        &self,
-        app: &AppId,
-        msg: &MessageId,
-        page: &PageQuery,
-    ) -> Result<Page<Destination>>;
-    /// The messages queued for the endpoint, by message id, with how each delivery stands.
-    async fn list_queued_messages(
-        &self,
-        app: &AppId,
-        endpoint: &EndpointId,
-        page: &PageQuery,
-        filter: &QueuedMessageFilter,
-    ) -> Result<Page<QueuedMessage>>;
 
     // Running beside other nodes.
     /// Whether other processes may share this store and hold leases on it.
@@ -317,64 +388,11 @@ pub trait Store: Send + Sync + 'static {
     /// so this node's worker need not wait for its next poll. `None` when no other process
     /// writes to the store: the in-process wake-up is all there is.
     async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>>;
-
-    // Event types, global to the server and keyed by name.
-    /// `Err(Conflict)` if the name is taken.
-    async fn insert_event_type(&self, event_type: &EventType) -> Result<()>;
-    async fn get_event_type(&self, name: &str) -> Result<Option<EventType>>;
-    /// By name, in the page's order.
-    async fn list_event_types(
-        &self,
-        page: &PageQuery,
-        filter: &EventTypeFilter,
-    ) -> Result<Page<EventType>>;
-    /// Writes everything but the name and `created_at`. False if there is no such event type.
-    async fn update_event_type(&self, event_type: &EventType) -> Result<bool>;
-    /// Deletes it for good (`expunge`); endpoints that filter on it keep the name.
-    async fn delete_event_type(&self, name: &str) -> Result<bool>;
-    /// The names among `names` that are no event type, or an archived one.
-    async fn unknown_event_types(&self, names: &[String]) -> Result<Vec<String>>;
-
-    /// Stores the message and queues one delivery of it, to `endpoint` alone, whatever the
-    /// endpoint's filters (an example sent on purpose). One transaction.
-    async fn insert_message_for_endpoint(
-        &self,
-        message: &Message,
-        endpoint: &EndpointId,
-    ) -> Result<Inserted>;
-
-    // Tokens, beyond the basics.
-    /// Deletes the token (logout). False if there is no such token.
-    async fn delete_token(&self, hash: &str) -> Result<bool>;
-
-    // Idempotency keys.
-    /// Takes the key for a new request until `lease_until`, unless another request holds it
-    /// (its lease still running) or finished with it (its response not yet expired at `now`).
-    async fn claim_idempotency_key(
-        &self,
-        key: &IdempotencyKey,
-        now: Timestamp,
-        lease_until: Timestamp,
-    ) -> Result<IdempotencyClaim>;
-    /// Stores the response of the request that holds the key, to replay until `expires_at`.
-    async fn complete_idempotency_key(
-        &self,
-        key: &IdempotencyKey,
-        response: &StoredResponse,
-        expires_at: Timestamp,
-    ) -> Result<()>;
-    /// Frees the key of a request that failed, so that a retry runs it again.
-    async fn release_idempotency_key(&self, key: &IdempotencyKey) -> Result<()>;
-
-    // Retention.
     /// The right to run the background sweep: `None` while another node holds it.
     async fn lock_sweep(&self) -> Result<Option<SweepLock>>;
-    /// Removes the payloads of up to `limit` messages whose retention period ended by `now`
-    /// (reads then show none, and their deliveries still pending fail); returns how many.
-    async fn expire_payloads(&self, now: Timestamp, limit: u32) -> Result<u64>;
-    /// Deletes up to `limit` idempotency keys and tokens that expired by `now`.
-    async fn delete_expired_keys(&self, now: Timestamp, limit: u32) -> Result<u64>;
-    /// Deletes up to `limit` messages created before `cutoff` that have no delivery still
-    /// queued, with their delivery rows, and up to `limit` attempts made before `cutoff`.
-    async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<Pruned>;
 }
+
+/// Everything hookd keeps: its catalog and its delivery queue.
+pub trait Store: Catalog + Queue + 'static {}
+
+impl<T: Catalog + Queue + 'static> Store for T {}

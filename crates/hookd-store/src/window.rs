@@ -5,8 +5,7 @@
 //! so a page is a range of ids. Walking back from a `prev_iterator` queries the opposite
 //! direction and reverses the rows.
 
-use sqlx::{Database, Encode, QueryBuilder, Type};
-
+use crate::sql::Query;
 use crate::{Ordering, Page, PageQuery};
 
 /// The range one page request scans.
@@ -38,23 +37,17 @@ impl<'q> Window<'q> {
 
     /// Appends ` AND id >/< cursor ORDER BY id LIMIT n` to a query whose WHERE is open;
     /// `id` names the column, with its table alias if the query joins.
-    pub(crate) fn push<DB>(&self, sql: &mut QueryBuilder<DB>, id: &str)
-    where
-        DB: Database,
-        for<'t> String: Encode<'t, DB> + Type<DB>,
-        for<'t> i64: Encode<'t, DB> + Type<DB>,
-    {
+    pub(crate) fn push(&self, sql: &mut Query, id: &str) {
         let (op, dir) = match self.scan {
             Ordering::Ascending => (">", "ASC"),
             Ordering::Descending => ("<", "DESC"),
         };
         if let Some(cursor) = self.cursor {
-            sql.push(format_args!(" AND {id} {op} "))
-                .push_bind(cursor.to_owned());
+            sql.push(&format!(" AND {id} {op} ")).bind(cursor);
         }
         // One row more than asked for tells whether another page follows.
-        sql.push(format_args!(" ORDER BY {id} {dir} LIMIT "));
-        sql.push_bind(i64::from(self.query.limit) + 1);
+        sql.push(&format!(" ORDER BY {id} {dir} LIMIT "))
+            .bind(i64::from(self.query.limit) + 1);
     }
 
     /// Turns the fetched rows into the page, in the requested order.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use hookd_core::filter::endpoint_wants;
-use hookd_core::{EndpointId, Message, TriggerType};
+use hookd_core::{Message, TriggerType};
 use sqlx::{PgConnection, PgPool, Row};
 
 use super::retry::retrying;
@@ -219,27 +219,4 @@ async fn queue_deliveries(tx: &mut PgConnection, queued: Queued) -> Result<()> {
     .execute(&mut *tx)
     .await?;
     Ok(())
-}
-
-/// Stores the message and queues its one delivery, to `endpoint`, in one transaction, and
-/// wakes the other nodes.
-pub(super) async fn insert_for_endpoint(
-    pool: &PgPool,
-    channel: &Channel,
-    message: &Message,
-    endpoint: &EndpointId,
-) -> Result<Inserted> {
-    let mut tx = pool.begin().await?;
-    if insert_rows(&mut tx, &[message]).await?.is_empty() {
-        return Err(StoreError::Conflict("message with this eventId"));
-    }
-    let mut queued = Queued::default();
-    queued.push(message, endpoint.as_str());
-    queue_deliveries(&mut tx, queued).await?;
-    channel.notify(&mut tx).await?;
-    tx.commit().await?;
-    Ok(Inserted {
-        msg_id: message.id.clone(),
-        deliveries: 1,
-    })
 }

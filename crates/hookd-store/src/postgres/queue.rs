@@ -10,13 +10,14 @@
 //! outcome ends a lease and so may free room under a cap that other deliveries wait for: it
 //! wakes every node then, this one included.
 
-use hookd_core::{AppId, AttemptStatus, EndpointId, MessageId, Timestamp, TriggerType};
+use hookd_core::{
+    AppId, Attempt, AttemptStatus, EndpointId, FailureReason, MessageId, Timestamp, TriggerType,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use super::attempt;
 use super::claim::Claimer;
-use super::column::{code, corrupt, map_from_json};
+use super::column::{code, corrupt, map_from_json, nul_free};
 use super::retry::retrying;
 use super::wakeup::Channel;
 use crate::queue::Due;
@@ -161,7 +162,7 @@ async fn record_once(pool: &PgPool, channel: &Channel, outcomes: &[Outcome]) -> 
     let retries = next_attempts.iter().any(Option::is_some);
     let attempts: Vec<_> = outcomes.iter().map(|o| &o.attempt).collect();
     let mut tx = pool.begin().await?;
-    attempt::insert_all(&mut tx, &attempts).await?;
+    insert_attempts(&mut tx, &attempts).await?;
     // A row deleted meanwhile (its endpoint went) updates nothing; the attempt is logged. The
     // check reads the rows as they were before the update: other deliveries of these endpoints,
     // one index seek per endpoint.
@@ -195,28 +196,50 @@ async fn record_once(pool: &PgPool, channel: &Channel, outcomes: &[Outcome]) -> 
     Ok(())
 }
 
-pub(super) async fn release(pool: &PgPool, channel: &Channel, ids: &[DeliveryId]) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let mut tx = pool.begin().await?;
+/// Logs every attempt in one statement: one array per column, unnested into rows.
+async fn insert_attempts(tx: &mut PgConnection, attempts: &[&Attempt]) -> Result<()> {
+    let column = |f: fn(&Attempt) -> String| attempts.iter().map(|a| f(a)).collect::<Vec<_>>();
+    let ids = column(|a| a.id.as_str().to_owned());
+    let apps = column(|a| a.app_id.as_str().to_owned());
+    let msgs = column(|a| a.msg_id.as_str().to_owned());
+    let endpoints = column(|a| a.endpoint_id.as_str().to_owned());
+    let urls = column(|a| a.url.clone());
+    let responses = column(|a| nul_free(&a.response).into_owned());
+    let statuses: Vec<i16> = attempts.iter().map(|a| a.status.code()).collect();
+    let codes: Vec<i16> = attempts.iter().map(|a| a.response_status_code).collect();
+    let durations: Vec<i64> = attempts.iter().map(|a| a.response_duration_ms).collect();
+    let triggers: Vec<i16> = attempts.iter().map(|a| a.trigger.code()).collect();
+    let failures: Vec<Option<&str>> = attempts
+        .iter()
+        .map(|a| a.failure.map(FailureReason::as_str))
+        .collect();
+    let created: Vec<i64> = attempts.iter().map(|a| a.created_at.as_millis()).collect();
+    // An attempt that finishes after its application was deleted is not logged.
     sqlx::query(
-        "UPDATE deliveries SET status = 1, lease_until = NULL
-         WHERE status = 3 AND id = ANY($1)",
+        "INSERT INTO attempts (id, app_id, msg_id, endpoint_id, url, status,
+                               response_status_code, response, response_duration_ms,
+                               trigger_type, failure_reason, created_at)
+         SELECT u.* FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::smallint[], $7::smallint[], $8::text[], $9::bigint[],
+                                $10::smallint[], $11::text[], $12::bigint[])
+                      AS u(id, app_id, msg_id, endpoint_id, url, status, response_status_code,
+                           response, response_duration_ms, trigger_type, failure_reason,
+                           created_at)
+         WHERE EXISTS (SELECT 1 FROM applications WHERE id = u.app_id)",
     )
     .bind(ids)
-    .execute(&mut *tx)
+    .bind(apps)
+    .bind(msgs)
+    .bind(endpoints)
+    .bind(urls)
+    .bind(statuses)
+    .bind(codes)
+    .bind(responses)
+    .bind(durations)
+    .bind(triggers)
+    .bind(failures)
+    .bind(created)
+    .execute(tx)
     .await?;
-    // A node shutting down gives its claimed work back: another node takes it at once.
-    channel.notify(&mut tx).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub(super) async fn release_all(pool: &PgPool) -> Result<()> {
-    sqlx::query("UPDATE deliveries SET status = 1, lease_until = NULL WHERE status = 3")
-        .execute(pool)
-        .await?;
     Ok(())
 }

@@ -30,17 +30,17 @@ pub struct Migrated {
 
 /// Applies the migrations the schema lacks, all in one transaction.
 pub(super) async fn migrate(pool: &PgPool) -> Result<Migrated> {
-    let mut tx = pool.begin().await.map_err(StoreError::Migrate)?;
+    let mut tx = pool.begin().await.map_err(migrate_failed)?;
     // A long migration must not be cut off by the statement timeout meant for queries.
     sqlx::query("SET LOCAL statement_timeout = 0")
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::Migrate)?;
+        .map_err(migrate_failed)?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
         .bind(LOCK_SPACE)
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::Migrate)?;
+        .map_err(migrate_failed)?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version INTEGER PRIMARY KEY,
@@ -48,12 +48,12 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<Migrated> {
     )
     .execute(&mut *tx)
     .await
-    .map_err(StoreError::Migrate)?;
+    .map_err(migrate_failed)?;
     let applied: i32 =
         sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
             .fetch_one(&mut *tx)
             .await
-            .map_err(StoreError::Migrate)?;
+            .map_err(migrate_failed)?;
     let applied = usize::try_from(applied)
         .map_err(|_| StoreError::Corrupt(format!("negative schema version {applied}")))?;
     if applied > MIGRATIONS.len() {
@@ -66,15 +66,15 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<Migrated> {
         sqlx::raw_sql(*migration)
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::Migrate)?;
+            .map_err(migrate_failed)?;
         let version = i32::try_from(index + 1).expect("fewer than 2^31 migrations");
         sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
             .bind(version)
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::Migrate)?;
+            .map_err(migrate_failed)?;
     }
-    tx.commit().await.map_err(StoreError::Migrate)?;
+    tx.commit().await.map_err(migrate_failed)?;
     let migrated = Migrated {
         from: applied,
         to: MIGRATIONS.len(),
@@ -87,4 +87,8 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<Migrated> {
         );
     }
     Ok(migrated)
+}
+
+fn migrate_failed(e: sqlx::Error) -> StoreError {
+    StoreError::Migrate(Box::new(e.into()))
 }

@@ -4,10 +4,8 @@
 //! new migration is one more file in `migrations/sqlite/` and one more entry below; never edit
 //! a file that has shipped.
 
-use sqlx::AssertSqlSafe;
-use sqlx::Connection;
+use rusqlite::Connection;
 
-use super::writer::Writer;
 use crate::{Result, StoreError};
 
 const MIGRATIONS: &[&str] = &[
@@ -21,12 +19,9 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Applies the migrations the database lacks, all in one transaction.
-pub(super) async fn migrate(writer: &Writer) -> Result<()> {
-    let mut conn = writer.take().await?;
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let applied: i64 = sqlx::query_scalar("PRAGMA user_version")
-        .fetch_one(&mut *tx)
-        .await?;
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let applied = usize::try_from(applied)
         .map_err(|_| StoreError::Corrupt(format!("negative schema version {applied}")))?;
     if applied > MIGRATIONS.len() {
@@ -38,19 +33,14 @@ pub(super) async fn migrate(writer: &Writer) -> Result<()> {
     if applied == MIGRATIONS.len() {
         return Ok(());
     }
+    let failed = |e: rusqlite::Error| StoreError::Migrate(Box::new(e.into()));
     for migration in &MIGRATIONS[applied..] {
-        sqlx::raw_sql(*migration)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::Migrate)?;
+        tx.execute_batch(migration).map_err(failed)?;
     }
     // PRAGMA takes no bound parameters; the value is a number this code computed.
-    let set_version = format!("PRAGMA user_version = {}", MIGRATIONS.len());
-    sqlx::query(AssertSqlSafe(set_version))
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::Migrate)?;
-    tx.commit().await.map_err(StoreError::Migrate)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {}", MIGRATIONS.len()))
+        .map_err(failed)?;
+    tx.commit().map_err(failed)?;
     tracing::info!(
         from = applied,
         to = MIGRATIONS.len(),
@@ -61,12 +51,11 @@ pub(super) async fn migrate(writer: &Writer) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::sqlite::SqliteConnectOptions;
-    use sqlx::{ConnectOptions, Row};
+    use rusqlite::{Connection, params};
 
     use super::MIGRATIONS;
     use crate::sqlite::SqliteStore;
-    use crate::{Sealer, SecretKey, Store};
+    use crate::{Catalog, Sealer, SecretKey};
     use hookd_core::AppId;
 
     const MESSAGE: &str = "INSERT INTO messages (id, app_id, event_type, event_id, channels,
@@ -78,33 +67,21 @@ mod tests {
     async fn messages_made_before_the_lean_indexes_survive_the_rebuild() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hookd.db");
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let mut old = options.connect().await.unwrap();
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch("PRAGMA foreign_keys = ON").unwrap();
         for migration in &MIGRATIONS[..6] {
-            sqlx::raw_sql(*migration).execute(&mut old).await.unwrap();
+            old.execute_batch(migration).unwrap();
         }
-        sqlx::raw_sql(
+        old.execute_batch(
             "PRAGMA user_version = 6;
              INSERT INTO applications (id, uid, name, rate_limit, metadata, created_at, updated_at)
              VALUES ('app_1', NULL, 'one', NULL, '{}', 1, 1);",
         )
-        .execute(&mut old)
-        .await
         .unwrap();
         for (id, event_id) in [("msg_1", None), ("msg_2", Some("e1")), ("msg_3", None)] {
-            sqlx::query(MESSAGE)
-                .bind(id)
-                .bind(event_id)
-                .execute(&mut old)
-                .await
-                .unwrap();
+            old.execute(MESSAGE, params![id, event_id]).unwrap();
         }
-        sqlx::query("DELETE FROM messages WHERE id = 'msg_1'")
-            .execute(&mut old)
-            .await
+        old.execute("DELETE FROM messages WHERE id = 'msg_1'", [])
             .unwrap();
         drop(old);
 
@@ -116,37 +93,32 @@ mod tests {
         assert_eq!(by_event.id.as_str(), "msg_2");
         store.close().await;
 
-        let mut new = options.connect().await.unwrap();
-        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&mut new)
-            .await
+        let new = Connection::open(&path).unwrap();
+        let version: i64 = new
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, 7);
-        let rows = sqlx::query("SELECT rowid, id FROM messages ORDER BY rowid")
-            .fetch_all(&mut new)
-            .await
+        let mut stmt = new
+            .prepare("SELECT rowid, id FROM messages ORDER BY rowid")
             .unwrap();
-        let rows: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(rows, [(2, "msg_2".into()), (3, "msg_3".into())]);
-        let again = sqlx::query(MESSAGE)
-            .bind("msg_4")
-            .bind("e1")
-            .execute(&mut new)
-            .await;
+        let again = new.execute(MESSAGE, params!["msg_4", "e1"]);
         assert!(again.is_err(), "the event-id key still holds");
-        sqlx::query(MESSAGE)
-            .bind("msg_5")
-            .bind(None::<&str>)
-            .execute(&mut new)
-            .await
+        new.execute(MESSAGE, params!["msg_5", None::<&str>])
             .expect("messages without an event id share no key");
-        let keyed: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages INDEXED BY messages_by_event_id
-             WHERE app_id = 'app_1' AND event_id IS NOT NULL",
-        )
-        .fetch_one(&mut new)
-        .await
-        .unwrap();
+        let keyed: i64 = new
+            .query_row(
+                "SELECT COUNT(*) FROM messages INDEXED BY messages_by_event_id
+                 WHERE app_id = 'app_1' AND event_id IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(keyed, 1);
     }
 }

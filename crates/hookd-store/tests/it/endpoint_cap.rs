@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use hookd_core::{AttemptStatus, Message};
-use hookd_store::{DeliveryId, DueDelivery, NextStep, Outcome, PostgresStore, Store};
+use hookd_store::{DeliveryId, DueDelivery, NextStep, Outcome, PostgresStore, Queue, Store};
 use tokio::sync::Barrier;
 
 use crate::fixtures::{at, attempt, endpoint, message, new_app, new_endpoint, send};

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookd_store::{PostgresOptions, PostgresStore, Sharing, Store, StoreError};
+use hookd_store::{Catalog, PostgresOptions, PostgresStore, Queue, Sharing, StoreError};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, sealer, send};

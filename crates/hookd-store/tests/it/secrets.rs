@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use hookd_core::Endpoint;
-use hookd_store::{Sealer, SecretKey, SqliteStore, Store, StoreError};
-use sqlx::{Connection, SqliteConnection};
+use hookd_store::{Catalog, Sealer, SecretKey, SqliteStore, Store, StoreError};
 
 use crate::each_store;
 use crate::fixtures::{T0, UNCAPPED, at, endpoint, message, new_app, new_endpoint, sealer, send};
@@ -90,11 +89,8 @@ async fn an_update_leaves_the_secret_and_headers_to_their_own_methods() {
 }
 
 async fn raw_secret(path: &std::path::Path) -> String {
-    let url = format!("sqlite:{}", path.display());
-    let mut db = SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query_scalar("SELECT secret FROM endpoints")
-        .fetch_one(&mut db)
-        .await
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.query_row("SELECT secret FROM endpoints", [], |row| row.get(0))
         .unwrap()
 }
 
@@ -114,14 +110,10 @@ async fn secrets_are_sealed_at_rest_and_plaintext_rows_are_sealed_at_open() {
     );
 
     // A row from before secrets were sealed.
-    let url = format!("sqlite:{}", path.display());
-    let mut db = SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("UPDATE endpoints SET secret = ?")
-        .bind(&ep.secret)
-        .execute(&mut db)
-        .await
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute("UPDATE endpoints SET secret = ?1", [&ep.secret])
         .unwrap();
-    db.close().await.unwrap();
+    drop(db);
     let reopened = SqliteStore::open(&path, sealer()).await.unwrap();
     let read = reopened
         .get_endpoint(&app.id, ep.id.as_str())

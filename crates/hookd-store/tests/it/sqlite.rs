@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use sqlx::ConnectOptions as _;
-
 use hookd_core::{Application, AttemptStatus, Message};
-use hookd_store::{AttemptFilter, NewMessage, NextStep, Outcome, PageQuery, SqliteStore, Store};
+use hookd_store::{
+    AttemptFilter, Catalog, NewMessage, NextStep, Outcome, PageQuery, Queue, SqliteStore,
+};
 
 use crate::fixtures::{
     T0, UNCAPPED, at, attempt, endpoint, message, new_app, new_endpoint, sealer, send,
@@ -77,9 +77,8 @@ async fn a_commit_of_megabytes_reads_back_whole_from_other_connections_and_after
 
 #[tokio::test]
 async fn checkpoints_the_intake_runs_leave_a_database_file_that_reads_back_whole() {
-    // The intake's commits run SQLite's automatic checkpoints (past 1,000 pages of WAL), whose
-    // writes to the database file are gathered into one a run of pages: these batches make
-    // about 2,500 pages of WAL.
+    // The intake's commits run SQLite's automatic checkpoints (past 1,000 pages of WAL): these
+    // batches make about 2,500 pages of WAL.
     let (_dir, path, store, app) = store_with_endpoint().await;
     let mut messages = Vec::new();
     for round in 0..12 {
@@ -90,15 +89,11 @@ async fn checkpoints_the_intake_runs_leave_a_database_file_that_reads_back_whole
     // In WAL mode only a checkpoint writes to the database file.
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size > 4 << 20, "checkpointed: {size} bytes");
-    let mut check = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&path)
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&mut check)
-        .await
+    let check =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let integrity: String = check
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .unwrap();
     assert_eq!(integrity, "ok");
     drop(check);
