@@ -5,6 +5,8 @@
 //! accept the older names some SDK versions still send (`filterTypes`, `rateLimit`) beside the
 //! spec's. Response types always carry their keys, `null` when there is no value.
 
+#![forbid(unsafe_code)]
+
 mod application;
 mod attempt;
 mod auth;

@@ -5,6 +5,9 @@
 //! one fresh schema and spread the client's requests over them. docs/performance.md has the
 //! figures.
 
+// The one `unsafe` of the workspace: `procfs::clock_ticks`.
+#![deny(unsafe_code)]
+
 pub mod client;
 pub mod hookd;
 pub mod payload;

@@ -1,5 +1,7 @@
 //! The `hookd-bench` binary: a shim over the library.
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write as _;
 use std::process::ExitCode;
 

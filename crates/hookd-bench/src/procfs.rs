@@ -11,10 +11,16 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    // SAFETY: sysconf only reads a configuration value.
+    Some((utime + stime) as f64 / clock_ticks())
+}
+
+/// Clock ticks per second, the unit of /proc's CPU times.
+#[allow(unsafe_code)]
+fn clock_ticks() -> f64 {
+    // SAFETY: `sysconf` takes a plain integer, reads a configuration value and touches no
+    // memory of the caller's; any name it does not know gives -1, handled below.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    let ticks = if ticks > 0 { ticks as f64 } else { 100.0 };
-    Some((utime + stime) as f64 / ticks)
+    if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
 /// The most memory the process has had resident since it started (VmHWM), in MiB.

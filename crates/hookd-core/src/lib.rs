@@ -2,6 +2,8 @@
 //! around them (ids, names, filters, retry policy, address vetting). No IO and no clock here:
 //! time and randomness come in as parameters, so every rule is a plain function to test.
 
+#![forbid(unsafe_code)]
+
 pub mod application;
 pub mod attempt;
 pub mod endpoint;

@@ -136,11 +136,6 @@ async fn run(
         }
         if !jobs.is_empty() || !records.is_empty() {
             writer.commit(&mut jobs, &mut records).await;
-            // The handlers just answered wait in this worker's queue, behind this task; SQLite's
-            // commit runs on the worker's thread without a pause, so without a yield the next
-            // one would run first and hold them (and the requests they would read) up for
-            // its length. (Measured: batches of 27 instead of 17, delivered/s x1.1.)
-            tokio::task::yield_now().await;
         }
     }
 }

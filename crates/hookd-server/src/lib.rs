@@ -2,6 +2,8 @@
 //! outcomes, group-committed together), and the delivery worker. `Server::build` binds and exposes its address, so tests start the real
 //! server on `127.0.0.1:0`.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod challenge;
 pub mod clock;

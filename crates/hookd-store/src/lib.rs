@@ -7,10 +7,13 @@
 //! backends (`catalog/`, over the `sql` seam); and `Queue`, the hot path (intake, claim,
 //! record) and what running beside other nodes needs, written per backend.
 
+#![forbid(unsafe_code)]
+
 mod catalog;
 mod convert;
 mod database;
 mod idempotency;
+mod migrations;
 mod page;
 pub mod postgres;
 mod queue;

@@ -1,6 +1,8 @@
 //! hookd's command line: `serve`, `token create`, `migrate`, `prune`, `config default`, and the
 //! client commands `listen`, `send`, `attempts`, `resend`.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod client;
 mod config;

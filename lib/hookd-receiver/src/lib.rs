@@ -51,6 +51,8 @@
 //! Complete receivers: `examples/receiver.rs` (the standard library only) and
 //! `examples/axum_receiver.rs` (feature `axum`).
 
+#![forbid(unsafe_code)]
+
 #[cfg(feature = "ed25519")]
 mod asymmetric;
 #[cfg(feature = "axum")]

@@ -30,10 +30,18 @@ use crate::{
     QueuedMessage, QueuedMessageFilter, Resend, Result, Sealer, StoredResponse, TokenRecord,
 };
 
-/// A store whose catalog is this module's: it gives the database to run it on.
+/// A store whose catalog is this module's: it gives the database to run it on, and the
+/// sealer of its secrets.
 pub trait Backend: Send + Sync + 'static {
-    fn db(&self) -> &dyn Db;
-    fn sealer(&self) -> &Sealer;
+    fn catalog(&self) -> (&dyn Db, &Sealer);
+
+    fn db(&self) -> &dyn Db {
+        self.catalog().0
+    }
+
+    fn sealer(&self) -> &Sealer {
+        self.catalog().1
+    }
 }
 
 #[async_trait]

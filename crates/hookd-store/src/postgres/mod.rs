@@ -131,12 +131,8 @@ impl PostgresStore {
 }
 
 impl Backend for PostgresStore {
-    fn db(&self) -> &dyn Db {
-        &self.db
-    }
-
-    fn sealer(&self) -> &Sealer {
-        &self.sealer
+    fn catalog(&self) -> (&dyn Db, &Sealer) {
+        (&self.db, &self.sealer)
     }
 }
 

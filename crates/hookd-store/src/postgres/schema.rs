@@ -54,14 +54,7 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<Migrated> {
             .fetch_one(&mut *tx)
             .await
             .map_err(migrate_failed)?;
-    let applied = usize::try_from(applied)
-        .map_err(|_| StoreError::Corrupt(format!("negative schema version {applied}")))?;
-    if applied > MIGRATIONS.len() {
-        return Err(StoreError::Corrupt(format!(
-            "schema version {applied} is newer than this hookd knows ({})",
-            MIGRATIONS.len()
-        )));
-    }
+    let applied = crate::migrations::applied(applied.into(), MIGRATIONS.len())?;
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
         sqlx::raw_sql(*migration)
             .execute(&mut *tx)

@@ -81,12 +81,8 @@ impl SqliteStore {
 }
 
 impl Backend for SqliteStore {
-    fn db(&self) -> &dyn Db {
-        &self.db
-    }
-
-    fn sealer(&self) -> &Sealer {
-        &self.sealer
+    fn catalog(&self) -> (&dyn Db, &Sealer) {
+        (&self.db, &self.sealer)
     }
 }
 

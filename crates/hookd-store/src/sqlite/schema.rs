@@ -22,14 +22,7 @@ const MIGRATIONS: &[&str] = &[
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let applied: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    let applied = usize::try_from(applied)
-        .map_err(|_| StoreError::Corrupt(format!("negative schema version {applied}")))?;
-    if applied > MIGRATIONS.len() {
-        return Err(StoreError::Corrupt(format!(
-            "schema version {applied} is newer than this hookd knows ({})",
-            MIGRATIONS.len()
-        )));
-    }
+    let applied = crate::migrations::applied(applied, MIGRATIONS.len())?;
     if applied == MIGRATIONS.len() {
         return Ok(());
     }

@@ -351,3 +351,36 @@ async fn a_batch_sees_endpoints_another_connection_changed() {
     );
     assert_eq!(later.len(), 2);
 }
+
+/// A write that waits for the file's lock (here held by another connection, as `hookd prune`
+/// may hold it for seconds) waits on the store's writer thread: the async runtime, even one of
+/// a single thread, goes on running everything else meanwhile.
+#[tokio::test(flavor = "current_thread")]
+async fn a_write_waiting_for_the_file_lock_leaves_the_runtime_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookd.db");
+    let store = SqliteStore::open(&path, sealer()).await.unwrap();
+    let app = new_app(&store).await;
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let writer = store.clone();
+    let batch = [NewMessage {
+        message: message(&app.id, "a"),
+    }];
+    let mut write = tokio::spawn(async move { writer.insert_messages(&batch).await });
+    let started = std::time::Instant::now();
+    // The store waits up to 5 s for a lock; the runtime's timer fires long before that.
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut write).await;
+    assert!(waited.is_err(), "the write waits for the lock");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the runtime ran its timer while the write waited: {:?}",
+        started.elapsed()
+    );
+
+    blocker.execute_batch("COMMIT").unwrap();
+    let inserted = write.await.unwrap().unwrap();
+    assert_eq!(inserted.len(), 1);
+    assert!(inserted[0].is_ok(), "written once the lock was free");
+}
