@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
-use crate::api::error::error_chain;
+use crate::error_chain::error_chain;
 use crate::worker::{Handover, NextLook};
 
 /// The most messages one transaction takes.

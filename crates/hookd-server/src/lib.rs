@@ -7,6 +7,7 @@ pub mod challenge;
 pub mod clock;
 mod commit;
 pub mod config;
+pub mod error_chain;
 pub mod outbound;
 mod recent;
 pub mod secret_key;

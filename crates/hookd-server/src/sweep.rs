@@ -14,8 +14,8 @@ use hookd_store::{Store, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::error::error_chain;
 use crate::clock;
+use crate::error_chain::error_chain;
 
 /// How often the sweep runs.
 pub const INTERVAL: Duration = Duration::from_secs(3600);

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use hookd_store::{IdempotencyClaim, IdempotencyKey, StoredResponse};
 use tokio::time::Instant;
 
-use crate::api::error::error_chain;
 use crate::api::{ApiError, Caller};
+use crate::error_chain::error_chain;
 use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";

@@ -36,9 +36,9 @@ pub use circuit::{Breaker, Circuits};
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
 
-use crate::api::error::error_chain;
 use crate::commit::Record;
 use crate::config::Config;
+use crate::error_chain::error_chain;
 use crate::state::AppState;
 
 /// The most deliveries one claim takes.
