@@ -31,13 +31,13 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
+pub use circuit::Circuits;
 use circuit::Heard;
-pub use circuit::{Breaker, Circuits};
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
 
 use crate::commit::Record;
-use crate::config::Config;
+use crate::config::{Config, RECORD_ALLOWANCE};
 use crate::error_chain::error_chain;
 use crate::state::AppState;
 
@@ -50,16 +50,6 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 /// due a few milliseconds apart are claimed together, not one claim each. New deliveries do
 /// not wait for it: their commit wakes the dispatcher.
 const DUE_BATCHING: Duration = Duration::from_millis(50);
-/// What a lease must still cover after a request's timeout when the request starts: time for
-/// the commit loop to write the outcome, retries included.
-const RECORD_ALLOWANCE: Duration = Duration::from_secs(10);
-
-/// The shortest `delivery_lease` that lets a claimed delivery wait one full round of requests
-/// in its lane and still be sent.
-pub fn shortest_lease(delivery_timeout: Duration) -> Duration {
-    delivery_timeout * 2 + RECORD_ALLOWANCE
-}
-
 /// Starts the worker. It stops claiming when `shutdown` turns true, lets requests in flight
 /// finish, gives back what it claimed but did not start, and ends when all is recorded.
 /// `wakeups`, on a shared database, wake it when other nodes queue work.
