@@ -22,6 +22,7 @@ use crate::api::endpoint_headers::check_headers;
 use crate::api::endpoint_secret::parse_secret;
 use crate::api::event_type::check_declared;
 use crate::api::extract::{Json, Path, QueryParams, check_name, check_name_list, list_out};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 
@@ -46,18 +47,6 @@ pub fn router() -> Router<AppState> {
             "/app/{app_id}/endpoint/{endpoint_id}/verify",
             post(verify_endpoint),
         )
-}
-
-pub(super) async fn find_endpoint(
-    state: &AppState,
-    app: &AppId,
-    id_or_uid: &str,
-) -> Result<Endpoint, ApiError> {
-    state
-        .store
-        .get_endpoint(app, id_or_uid)
-        .await?
-        .ok_or(ApiError::NotFound("endpoint"))
 }
 
 async fn list_endpoints(

@@ -13,8 +13,8 @@ use axum::routing::get;
 use hookd_api::{EndpointHeadersIn, EndpointHeadersOut, EndpointHeadersPatchIn};
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 

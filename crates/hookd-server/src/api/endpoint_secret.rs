@@ -15,8 +15,8 @@ use hookd_core::endpoint::ED25519_SECRET_PREFIX;
 use hookd_receiver::{SECRET_PREFIX, Secret, SigningKey};
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::signing;
 use crate::state::AppState;

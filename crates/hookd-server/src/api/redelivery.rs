@@ -12,8 +12,8 @@ use hookd_store::Resend;
 use serde_json::{Value, json};
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path};
+use crate::api::lookup::find_endpoint;
 use crate::api::message::find_message;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;

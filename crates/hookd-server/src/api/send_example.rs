@@ -10,9 +10,9 @@ use hookd_core::name::EVENT_TYPE_MAX;
 use serde_json::Value;
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::event_type::find_event_type;
 use crate::api::extract::{Json, Path, check_name};
+use crate::api::lookup::find_endpoint;
 use crate::api::message::stored_message_out;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
