@@ -80,7 +80,7 @@ pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), Challe
         .append_pair(CHALLENGE_PARAM, &token);
 
     let id = format!("{CHALLENGE_ID_PREFIX}{}", state.new_challenge_token());
-    let timestamp = state.now().as_unix_seconds();
+    let timestamp = state.clock.now().as_unix_seconds();
     let signature = crate::signing::sign_all(&secrets, &id, timestamp, token.as_bytes())
         .map_err(|_| ChallengeFailure::BadSecret)?;
     let mut headers = HeaderMap::new();

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
+use crate::clock::Clock;
 use crate::error_chain::error_chain;
 use crate::worker::{Handover, NextLook};
 
@@ -80,6 +81,7 @@ impl CommitHandle {
 /// again, or deliveries are given back.
 pub fn spawn(
     store: Arc<dyn Store>,
+    clock: Clock,
     wake: Arc<Notify>,
     handover: Option<Handover>,
     next_look: Option<NextLook>,
@@ -88,6 +90,7 @@ pub fn spawn(
     let (records, record_queue) = mpsc::channel(RECORD_DEPTH);
     let writer = Writer {
         store,
+        clock,
         wake,
         handover,
         next_look,
@@ -99,6 +102,8 @@ pub fn spawn(
 /// What the commit loop writes with, and whom it tells.
 struct Writer {
     store: Arc<dyn Store>,
+    /// Read once a batch, for the handover's leases.
+    clock: Clock,
     /// Wakes the worker's dispatcher.
     wake: Arc<Notify>,
     /// Where new deliveries go straight to the worker, when they can.
@@ -171,7 +176,7 @@ impl Writer {
             }
         }
         let handoff = match &self.handover {
-            Some(handover) if !messages.is_empty() => handover.offer(crate::clock::now()),
+            Some(handover) if !messages.is_empty() => handover.offer(self.clock.now()),
             _ => None,
         };
         let mut queued = false;

@@ -8,6 +8,7 @@ pub mod clock;
 mod commit;
 pub mod config;
 pub mod error_chain;
+pub mod ids;
 pub mod outbound;
 mod recent;
 pub mod secret_key;

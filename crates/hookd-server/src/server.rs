@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::state::AppState;
@@ -46,6 +47,15 @@ pub struct Server {
 impl Server {
     /// Binds `config.listen` and prepares the store for this process.
     pub async fn build(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
+        Server::build_with_clock(config, store, Clock::System).await
+    }
+
+    /// `build`, reading the time from `clock` (tests move a `ManualClock` by hand).
+    pub async fn build_with_clock(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Clock,
+    ) -> Result<Server, ServerError> {
         match store.sharing() {
             // One process owns the embedded store: a lease left by a crashed run is stale, so
             // everything it had claimed is due again now.
@@ -76,10 +86,15 @@ impl Server {
         } else {
             (None, None, None)
         };
-        let (commits, commit_task) =
-            commit::spawn(store.clone(), wake.clone(), handover, next_look);
+        let (commits, commit_task) = commit::spawn(
+            store.clone(),
+            clock.clone(),
+            wake.clone(),
+            handover,
+            next_look,
+        );
         let outbound = Outbound::new(config.allowed_networks.clone());
-        let state = AppState::new(store, config, outbound, commits, wake, circuits);
+        let state = AppState::new(store, config, outbound, clock, commits, wake, circuits);
         Ok(Server {
             listener,
             state,
@@ -114,7 +129,7 @@ impl Server {
             dispatch,
         } = self;
         let (stop, stopped) = watch::channel(false);
-        let sweep = sweep::spawn(state.store.clone(), stopped.clone());
+        let sweep = sweep::spawn(state.store.clone(), state.clock.clone(), stopped.clone());
         let role = state.config.role;
         let worker =
             dispatch.map(|dispatch| worker::spawn(state.clone(), dispatch, stopped, wakeups));

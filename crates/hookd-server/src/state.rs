@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use hookd_core::{AppId, AttemptId, EndpointId, IdGenerator, MessageId, TaskId, Timestamp};
+use hookd_core::{AppId, EndpointId};
 use hookd_store::{Inserted, NewMessage, Store, StoreError, TokenRecord};
-use rand::{Rng, RngCore};
+use rand::RngCore;
 use tokio::sync::Notify;
 
 use crate::challenge::{self, ChallengeFailure};
+use crate::clock::Clock;
 use crate::commit::CommitHandle;
 use crate::config::{Config, EndpointVerification};
+use crate::ids::Ids;
 use crate::outbound::Outbound;
 use crate::recent::Recent;
 use crate::worker::Circuits;
@@ -29,7 +31,8 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub config: Config,
     pub outbound: Outbound,
-    ids: IdGenerator,
+    pub clock: Clock,
+    pub ids: Ids,
     pub(crate) commits: CommitHandle,
     /// Woken when deliveries may have fallen due: new messages, or a lane with room again.
     pub wake: Arc<Notify>,
@@ -53,6 +56,7 @@ impl AppState {
         store: Arc<dyn Store>,
         config: Config,
         outbound: Outbound,
+        clock: Clock,
         commits: CommitHandle,
         wake: Arc<Notify>,
         circuits: Arc<Circuits>,
@@ -61,42 +65,14 @@ impl AppState {
             store,
             config,
             outbound,
-            ids: IdGenerator::new(),
+            ids: Ids::new(clock.clone()),
+            clock,
             commits,
             wake,
             circuits,
             tokens: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
             app_ids: Recent::new(LOOKUP_TTL, LOOKUP_CAPACITY),
         }))
-    }
-
-    pub fn now(&self) -> Timestamp {
-        crate::clock::now()
-    }
-
-    fn next_raw_id(&self) -> u128 {
-        self.ids
-            .next_raw(self.now().as_millis(), rand::rng().random())
-    }
-
-    pub fn new_app_id(&self) -> AppId {
-        AppId::from_raw(self.next_raw_id())
-    }
-
-    pub fn new_endpoint_id(&self) -> EndpointId {
-        EndpointId::from_raw(self.next_raw_id())
-    }
-
-    pub fn new_message_id(&self) -> MessageId {
-        MessageId::from_raw(self.next_raw_id())
-    }
-
-    pub fn new_attempt_id(&self) -> AttemptId {
-        AttemptId::from_raw(self.next_raw_id())
-    }
-
-    pub fn new_task_id(&self) -> TaskId {
-        TaskId::from_raw(self.next_raw_id())
     }
 
     /// Someone changed the endpoint or asked for its deliveries now: stop holding them if it

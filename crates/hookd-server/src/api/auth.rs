@@ -67,7 +67,7 @@ impl Caller {
             }
         };
         let record = record
-            .filter(|record| record.is_live(state.now()))
+            .filter(|record| record.is_live(state.clock.now()))
             .ok_or(ApiError::Unauthorized("invalid token"))?;
         Ok(Caller {
             scope: record.scope,

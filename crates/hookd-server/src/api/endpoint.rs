@@ -130,7 +130,7 @@ async fn replace_endpoint(
         verify(&state, &settings.url, &endpoint.secret).await?;
     }
     apply_settings(&mut endpoint, settings);
-    endpoint.updated_at = state.now();
+    endpoint.updated_at = state.clock.now();
     state.store.update_endpoint(&endpoint).await?;
     state.endpoint_touched(&endpoint.id);
     Ok((StatusCode::OK, Json(endpoint_out(&endpoint))))
@@ -181,7 +181,7 @@ async fn patch_endpoint(
     endpoint.rate_limit = body.throttle_rate.apply(endpoint.rate_limit);
     endpoint.uid = body.uid.apply(endpoint.uid);
     endpoint.metadata = body.metadata.unwrap_or(endpoint.metadata);
-    endpoint.updated_at = state.now();
+    endpoint.updated_at = state.clock.now();
     state.store.update_endpoint(&endpoint).await?;
     state.endpoint_touched(&endpoint.id);
     Ok(Json(endpoint_out(&endpoint)))
@@ -224,9 +224,9 @@ async fn insert_new(
         ensure_uid_free(state, &app_id, uid, None).await?;
     }
     verify(state, &settings.url, &secret).await?;
-    let now = state.now();
+    let now = state.clock.now();
     let mut endpoint = Endpoint {
-        id: state.new_endpoint_id(),
+        id: state.ids.new_endpoint_id(),
         app_id,
         uid: None,
         url: String::new(),

@@ -108,7 +108,7 @@ async fn store_headers(
     endpoint: &hookd_core::Endpoint,
     headers: &BTreeMap<String, String>,
 ) -> Result<StatusCode, ApiError> {
-    let now = state.now();
+    let now = state.clock.now();
     let stored = state
         .store
         .set_endpoint_headers(&endpoint.app_id, &endpoint.id, headers, now)

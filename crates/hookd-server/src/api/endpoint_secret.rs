@@ -74,7 +74,7 @@ async fn rotate_secret(
     let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
     let new_secret =
         new_secret.unwrap_or_else(|| signing::new_secret(SignatureType::of(&endpoint.secret)));
-    let now = state.now();
+    let now = state.clock.now();
     let grace_until = now.saturating_add(Duration::from_secs(u64::from(grace)));
     let rotated = state
         .store

@@ -65,14 +65,14 @@ async fn create_message(
         },
     };
     let message = Message {
-        id: state.new_message_id(),
+        id: state.ids.new_message_id(),
         app_id,
         event_type: body.event_type,
         event_id: body.event_id,
         channels: fields.channels,
         payload: Some(body.payload.get().to_owned()),
         retention_days: fields.retention_days,
-        created_at: state.now(),
+        created_at: state.clock.now(),
     };
     // The payload came in as raw JSON already: hand it back without parsing it again.
     let payload = if with_content {

@@ -40,7 +40,7 @@ async fn resend(
     let app = find_application(&state, &caller, &app_id).await?;
     let message = find_message(&state, &app.id, &msg_id).await?;
     let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
-    let now = state.now();
+    let now = state.clock.now();
     match state
         .store
         .queue_resend(&app.id, &message.id, &endpoint.id, now)
@@ -72,7 +72,7 @@ async fn recover(
         .transpose()?;
     let app = find_application(&state, &caller, &app_id).await?;
     let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
-    let now = state.now();
+    let now = state.clock.now();
     let recovered = state
         .store
         .recover_failed(&app.id, &endpoint.id, since, until, now)
@@ -82,7 +82,7 @@ async fn recover(
     Ok((
         StatusCode::ACCEPTED,
         Json(RecoverOut {
-            id: state.new_task_id().to_string(),
+            id: state.ids.new_task_id().to_string(),
             status: "running".to_owned(),
             task: "endpoint.recover".to_owned(),
             updated_at: hookd_api::timestamp::format_millis(now.as_millis()),

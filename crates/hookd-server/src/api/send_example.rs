@@ -41,14 +41,14 @@ async fn send_example(
     let event_type = find_event_type(&state, &body.event_type).await?;
     let payload = example_payload(event_type.schemas.as_deref(), body.example_index);
     let message = Message {
-        id: state.new_message_id(),
+        id: state.ids.new_message_id(),
         app_id: app.id,
         event_type: event_type.name,
         event_id: None,
         channels: None,
         payload: Some(payload),
         retention_days: EXAMPLE_RETENTION_DAYS,
-        created_at: state.now(),
+        created_at: state.clock.now(),
     };
     state
         .store

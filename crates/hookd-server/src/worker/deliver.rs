@@ -48,7 +48,7 @@ pub fn signature_headers(
 
 /// Makes one attempt at `due` and says where the delivery goes next.
 pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
-    let started = state.now();
+    let started = state.clock.now();
     let result = send(state, due, started.as_unix_seconds()).await;
     let attempts_made = due.attempts_made + 1;
     let (status_code, response, failure, duration) = match &result {
@@ -78,7 +78,7 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
                 0,
                 format!("{}: {}", failed.reason.as_str(), failed.detail),
                 Some(failure),
-                state.now().since(started),
+                state.clock.now().since(started),
             )
         }
     };
@@ -93,13 +93,13 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
                 .retry
                 .next_delay(attempts_made, failure, random)
             {
-                Some(delay) => NextStep::RetryAt(state.now().saturating_add(delay)),
+                Some(delay) => NextStep::RetryAt(state.clock.now().saturating_add(delay)),
                 None => NextStep::Exhausted,
             }
         }
     };
     let attempt = Attempt {
-        id: state.new_attempt_id(),
+        id: state.ids.new_attempt_id(),
         app_id: due.app_id.clone(),
         msg_id: due.msg_id.clone(),
         endpoint_id: due.endpoint_id.clone(),

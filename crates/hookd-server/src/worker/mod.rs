@@ -203,7 +203,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
             next_look.claiming();
         }
         if claim_now && room > 0 {
-            let now = state.now();
+            let now = state.clock.now();
             let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
             let generation = lanes.generation();
@@ -231,7 +231,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                     }
                     if let Some(at) = claim.next_due_at {
                         // Due already (a lane that had room left): claim again at once.
-                        let until = at.since(state.now());
+                        let until = at.since(state.clock.now());
                         sleep = if until.is_zero() {
                             until
                         } else {
@@ -245,15 +245,15 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                 }
             }
             // The next due time leaves out held endpoints: look when a probe may go.
-            if let Some(at) = lanes.next_probe(state.now()) {
-                sleep = sleep.min(at.since(state.now()));
+            if let Some(at) = lanes.next_probe(state.clock.now()) {
+                sleep = sleep.min(at.since(state.clock.now()));
             }
             deadline = Instant::now() + sleep;
-            next_look.sleeping_until(state.now().saturating_add(sleep));
+            next_look.sleeping_until(state.clock.now().saturating_add(sleep));
         } else if claim_now {
             // No room: a lane's room coming back wakes the dispatcher.
             deadline = Instant::now() + IDLE_POLL;
-            next_look.sleeping_until(state.now().saturating_add(IDLE_POLL));
+            next_look.sleeping_until(state.clock.now().saturating_add(IDLE_POLL));
         }
         // Deliveries handed over need no claim: only a wake-up or the due time makes one.
         claim_now = tokio::select! {
@@ -298,6 +298,7 @@ async fn deliver_one(
         _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => Record::Released(due.id),
         slots = ticket.slots() => {
             let must_end_by = state
+                .clock
                 .now()
                 .saturating_add(state.config.delivery_timeout + RECORD_ALLOWANCE);
             if must_end_by > lease_until {
@@ -307,7 +308,7 @@ async fn deliver_one(
             } else {
                 let outcome = attempt(&state, &due).await;
                 drop(slots);
-                ticket.heard(Heard::from_failure(outcome.attempt.failure), state.now());
+                ticket.heard(Heard::from_failure(outcome.attempt.failure), state.clock.now());
                 Record::Attempted(Box::new(outcome))
             }
         }
