@@ -9,14 +9,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookd_store::{DeliveryId, Inserted, NewMessage, NextStep, Outcome, Store, StoreError};
+use hookd_store::{Inserted, NewMessage, NextStep, Store, StoreError};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
 use crate::clock::Clock;
 use crate::error_chain::error_chain;
-use crate::worker::{Handover, NextLook};
+use crate::worker::{Handover, NextLook, Record, Records};
 
 /// The most messages one transaction takes.
 const MAX_MESSAGES: usize = 512;
@@ -39,19 +39,10 @@ struct Job {
     reply: oneshot::Sender<Result<Inserted, StoreError>>,
 }
 
-/// What became of a claimed delivery.
-pub enum Record {
-    /// An attempt was made.
-    Attempted(Box<Outcome>),
-    /// The delivery was claimed but not attempted (shutdown, or its lease ran short); give it
-    /// back.
-    Released(DeliveryId),
-}
-
+/// Where handlers submit messages.
 #[derive(Clone)]
 pub struct CommitHandle {
     jobs: mpsc::Sender<Job>,
-    records: mpsc::Sender<Record>,
 }
 
 impl CommitHandle {
@@ -66,18 +57,10 @@ impl CommitHandle {
             .await
             .map_err(|_| StoreError::Unavailable("the commit loop stopped mid-commit".into()))?
     }
-
-    /// Queues `record` for the next commit. The loop outlives every handle's user, so it is
-    /// written before the server stops.
-    pub async fn record(&self, record: Record) {
-        if self.records.send(record).await.is_err() {
-            tracing::error!("the commit loop has stopped; a delivery's outcome is not recorded");
-        }
-    }
 }
 
 /// Starts the commit loop; it ends, with everything handed to it written, when every handle
-/// is dropped. `wake` wakes the worker when a recorded retry may fall due before it looks
+/// (and every `Records`) is dropped. `wake` wakes the worker when a recorded retry may fall due before it looks
 /// again, or deliveries are given back.
 pub fn spawn(
     store: Arc<dyn Store>,
@@ -85,7 +68,7 @@ pub fn spawn(
     wake: Arc<Notify>,
     handover: Option<Handover>,
     next_look: Option<NextLook>,
-) -> (CommitHandle, JoinHandle<()>) {
+) -> (CommitHandle, Records, JoinHandle<()>) {
     let (jobs, job_queue) = mpsc::channel(QUEUE_DEPTH);
     let (records, record_queue) = mpsc::channel(RECORD_DEPTH);
     let writer = Writer {
@@ -96,7 +79,7 @@ pub fn spawn(
         next_look,
     };
     let task = tokio::spawn(run(writer, job_queue, record_queue));
-    (CommitHandle { jobs, records }, task)
+    (CommitHandle { jobs }, Records::new(records), task)
 }
 
 /// What the commit loop writes with, and whom it tells.

@@ -16,6 +16,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::ids::Ids;
 use crate::outbound::Outbound;
 use crate::state::AppState;
 use crate::{api, commit, sweep, token, worker};
@@ -40,8 +41,8 @@ pub struct Server {
     state: AppState,
     commits: JoinHandle<()>,
     wakeups: Option<Wakeups>,
-    /// The worker's lanes, when this node runs it.
-    dispatch: Option<worker::Dispatch>,
+    /// The worker's lanes and what it shares, when this node runs it.
+    worker: Option<(worker::Dispatch, worker::WorkerState)>,
 }
 
 impl Server {
@@ -86,7 +87,7 @@ impl Server {
         } else {
             (None, None, None)
         };
-        let (commits, commit_task) = commit::spawn(
+        let (commits, records, commit_task) = commit::spawn(
             store.clone(),
             clock.clone(),
             wake.clone(),
@@ -94,13 +95,27 @@ impl Server {
             next_look,
         );
         let outbound = Outbound::new(config.allowed_networks.clone());
-        let state = AppState::new(store, config, outbound, clock, commits, wake, circuits);
+        let ids = Ids::new(clock.clone());
+        let worker = dispatch.map(|dispatch| {
+            let state = worker::WorkerState {
+                store: store.clone(),
+                config: config.clone(),
+                outbound: outbound.clone(),
+                clock: clock.clone(),
+                ids: ids.clone(),
+                records,
+                wake: wake.clone(),
+            };
+            (dispatch, state)
+        });
+        let handle = worker::WorkerHandle::new(wake, circuits);
+        let state = AppState::new(store, config, outbound, clock, ids, commits, handle);
         Ok(Server {
             listener,
             state,
             commits: commit_task,
             wakeups,
-            dispatch,
+            worker,
         })
     }
 
@@ -126,13 +141,13 @@ impl Server {
             state,
             commits,
             wakeups,
-            dispatch,
+            worker,
         } = self;
         let (stop, stopped) = watch::channel(false);
         let sweep = sweep::spawn(state.store.clone(), state.clock.clone(), stopped.clone());
         let role = state.config.role;
         let worker =
-            dispatch.map(|dispatch| worker::spawn(state.clone(), dispatch, stopped, wakeups));
+            worker.map(|(dispatch, worker)| worker::spawn(worker, dispatch, stopped, wakeups));
         let routes = if role.serves_api() {
             api::router(state.clone())
         } else {

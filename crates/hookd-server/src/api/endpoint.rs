@@ -25,6 +25,7 @@ use crate::api::extract::{Json, Path, QueryParams, check_name, check_name_list, 
 use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
+use crate::{challenge, signing};
 
 const MAX_ENDPOINT_CHANNELS: usize = 10;
 /// Where a 422 for an undeclared event type points.
@@ -77,7 +78,7 @@ async fn create_endpoint(
     let headers = check_headers(&["body", "headers"], create_only.headers)?;
     let secret = match create_only.secret {
         Some(secret) => parse_secret(&["body", "secret"], &secret)?,
-        None => state.new_secret(),
+        None => signing::new_secret(state.config.default_signature_type),
     };
     let endpoint = insert_new(&state, app.id, settings, (secret, headers)).await?;
     Ok((StatusCode::CREATED, Json(endpoint_out(&endpoint))))
@@ -119,7 +120,8 @@ async fn replace_endpoint(
         }
         check_uid(&["path", "endpoint_id"], &endpoint_id)?;
         settings.uid = Some(endpoint_id);
-        let created = (state.new_secret(), BTreeMap::new());
+        let secret = signing::new_secret(state.config.default_signature_type);
+        let created = (secret, BTreeMap::new());
         let endpoint = insert_new(&state, app.id, settings, created).await?;
         return Ok((StatusCode::CREATED, Json(endpoint_out(&endpoint))));
     };
@@ -132,7 +134,7 @@ async fn replace_endpoint(
     apply_settings(&mut endpoint, settings);
     endpoint.updated_at = state.clock.now();
     state.store.update_endpoint(&endpoint).await?;
-    state.endpoint_touched(&endpoint.id);
+    state.worker.endpoint_touched(&endpoint.id);
     Ok((StatusCode::OK, Json(endpoint_out(&endpoint))))
 }
 
@@ -183,7 +185,7 @@ async fn patch_endpoint(
     endpoint.metadata = body.metadata.unwrap_or(endpoint.metadata);
     endpoint.updated_at = state.clock.now();
     state.store.update_endpoint(&endpoint).await?;
-    state.endpoint_touched(&endpoint.id);
+    state.worker.endpoint_touched(&endpoint.id);
     Ok(Json(endpoint_out(&endpoint)))
 }
 
@@ -247,8 +249,8 @@ async fn insert_new(
 }
 
 async fn verify(state: &AppState, url: &str, secret: &str) -> Result<(), ApiError> {
-    state
-        .verify_endpoint(url, secret)
+    let now = state.clock.now();
+    challenge::verify_endpoint(&state.config, &state.outbound, now, url, secret)
         .await
         .map_err(|failure| ApiError::VerificationFailed(failure.to_string()))
 }

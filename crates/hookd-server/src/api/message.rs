@@ -81,7 +81,7 @@ async fn create_message(
         empty_object()
     };
     let out = message_out(&message, payload);
-    state.submit_message(NewMessage { message }).await?;
+    state.commits.submit(NewMessage { message }).await?;
     Ok((StatusCode::ACCEPTED, Json(out)))
 }
 

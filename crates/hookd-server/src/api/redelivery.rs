@@ -47,7 +47,7 @@ async fn resend(
         .await?
     {
         Resend::Queued => {
-            state.endpoint_touched(&endpoint.id);
+            state.worker.endpoint_touched(&endpoint.id);
             Ok((StatusCode::ACCEPTED, Json(json!({}))))
         }
         Resend::PayloadRemoved => Err(ApiError::MissingPayload),
@@ -77,7 +77,7 @@ async fn recover(
         .store
         .recover_failed(&app.id, &endpoint.id, since, until, now)
         .await?;
-    state.endpoint_touched(&endpoint.id);
+    state.worker.endpoint_touched(&endpoint.id);
     tracing::info!(endpoint = %endpoint.id, recovered, "recovering failed messages");
     Ok((
         StatusCode::ACCEPTED,

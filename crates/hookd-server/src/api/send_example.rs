@@ -54,7 +54,7 @@ async fn send_example(
         .store
         .insert_message_for_endpoint(&message, &endpoint.id)
         .await?;
-    state.wake.notify_one();
+    state.worker.wake();
     Ok(Json(stored_message_out(&message, true)?))
 }
 

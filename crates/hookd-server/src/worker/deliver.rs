@@ -7,9 +7,9 @@ use http::Method;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
 
+use super::state::WorkerState;
 use crate::config::SignatureHeaders;
 use crate::outbound::{Answer, Failed, Request};
-use crate::state::AppState;
 
 /// Svix keeps this much of a response body; so do we.
 pub const RESPONSE_CAP: usize = 20_000;
@@ -47,7 +47,7 @@ pub fn signature_headers(
 }
 
 /// Makes one attempt at `due` and says where the delivery goes next.
-pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
+pub async fn attempt(state: &WorkerState, due: &DueDelivery) -> Outcome {
     let started = state.clock.now();
     let result = send(state, due, started.as_unix_seconds()).await;
     let attempts_made = due.attempts_made + 1;
@@ -123,7 +123,7 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
     }
 }
 
-async fn send(state: &AppState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {
+async fn send(state: &WorkerState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {
     let url = state.outbound.vet_url(&due.url)?;
     let payload = due.payload.as_bytes();
     let signature = crate::signing::sign_all(&due.secrets, due.msg_id.as_str(), timestamp, payload)

@@ -19,13 +19,15 @@
 mod circuit;
 mod deliver;
 mod lanes;
+mod record;
+mod state;
 mod wakeups;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use hookd_core::Timestamp;
+use hookd_core::{EndpointId, Timestamp};
 use hookd_store::{DeliveryId, DueDelivery, Handoff, Wakeups, Written};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -35,11 +37,11 @@ pub use circuit::Circuits;
 use circuit::Heard;
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
+pub use record::{Record, Records};
+pub use state::WorkerState;
 
-use crate::commit::Record;
 use crate::config::{Config, RECORD_ALLOWANCE};
 use crate::error_chain::error_chain;
-use crate::state::AppState;
 
 /// The most deliveries one claim takes.
 const CLAIM_BATCH: usize = 256;
@@ -50,11 +52,12 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 /// due a few milliseconds apart are claimed together, not one claim each. New deliveries do
 /// not wait for it: their commit wakes the dispatcher.
 const DUE_BATCHING: Duration = Duration::from_millis(50);
+
 /// Starts the worker. It stops claiming when `shutdown` turns true, lets requests in flight
 /// finish, gives back what it claimed but did not start, and ends when all is recorded.
 /// `wakeups`, on a shared database, wake it when other nodes queue work.
 pub fn spawn(
-    state: AppState,
+    state: WorkerState,
     dispatch: Dispatch,
     shutdown: watch::Receiver<bool>,
     wakeups: Option<Wakeups>,
@@ -66,7 +69,33 @@ pub fn spawn(
             shutdown.clone(),
         ));
     }
-    tokio::spawn(run(state, dispatch, shutdown))
+    tokio::spawn(run(Arc::new(state), dispatch, shutdown))
+}
+
+/// What the rest of the node may ask of its worker. On a node that runs none, it does nothing.
+#[derive(Clone)]
+pub struct WorkerHandle {
+    wake: Arc<Notify>,
+    /// Which endpoints this node's worker holds deliveries for, as they do not answer.
+    circuits: Arc<Circuits>,
+}
+
+impl WorkerHandle {
+    pub fn new(wake: Arc<Notify>, circuits: Arc<Circuits>) -> WorkerHandle {
+        WorkerHandle { wake, circuits }
+    }
+
+    /// Deliveries may have fallen due: let the dispatcher look.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Someone changed the endpoint or asked for its deliveries now: stop holding them if it
+    /// did not answer lately, and let the worker look.
+    pub fn endpoint_touched(&self, endpoint: &EndpointId) {
+        self.circuits.close(endpoint);
+        self.wake.notify_one();
+    }
 }
 
 /// When the dispatcher next looks at the queue of its own accord, so that a retry recorded for
@@ -183,7 +212,7 @@ impl Handover {
     }
 }
 
-async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<bool>) {
+async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::Receiver<bool>) {
     let Dispatch {
         lanes,
         handed: mut handover,
@@ -275,7 +304,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
     handover.close();
     while let Ok(Handed { leased, ticket }) = handover.try_recv() {
         drop(ticket);
-        state.commits.record(Record::Released(leased.due.id)).await;
+        state.records.record(Record::Released(leased.due.id)).await;
     }
     // Their outcomes are handed to the commit loop, which writes them before the server ends.
     while tasks.join_next().await.is_some() {}
@@ -288,7 +317,7 @@ struct Leased {
 }
 
 async fn deliver_one(
-    state: AppState,
+    state: Arc<WorkerState>,
     Leased { due, lease_until }: Leased,
     mut ticket: Ticket,
     mut shutdown: watch::Receiver<bool>,
@@ -314,5 +343,5 @@ async fn deliver_one(
         }
     };
     drop(ticket);
-    state.commits.record(record).await;
+    state.records.record(record).await;
 }
