@@ -80,9 +80,10 @@ impl Server {
                 })?;
         let wake = Arc::new(Notify::new());
         let circuits = Arc::new(worker::Circuits::new(config.breaker));
+        let handle = worker::WorkerHandle::new(wake.clone(), circuits);
         let (dispatch, handover, next_look) = if config.role.runs_worker() {
             let (dispatch, handover, next_look) =
-                worker::lanes(&config, wake.clone(), circuits.clone(), store.hands_over());
+                worker::lanes(&config, &handle, store.hands_over());
             (Some(dispatch), handover, Some(next_look))
         } else {
             (None, None, None)
@@ -108,7 +109,6 @@ impl Server {
             };
             (dispatch, state)
         });
-        let handle = worker::WorkerHandle::new(wake, circuits);
         let state = AppState::new(store, config, outbound, clock, ids, commits, handle);
         Ok(Server {
             listener,
@@ -127,6 +127,11 @@ impl Server {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// This node's worker, if it runs one: tests step it with `look`.
+    pub fn worker(&self) -> Option<worker::WorkerHandle> {
+        self.worker.as_ref().map(|_| self.state.worker.clone())
     }
 
     /// Serves until `signal` resolves, then stops taking requests, lets requests and deliveries

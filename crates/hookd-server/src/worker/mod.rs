@@ -19,6 +19,7 @@
 mod circuit;
 mod deliver;
 mod lanes;
+mod look;
 mod record;
 mod state;
 mod wakeups;
@@ -37,6 +38,7 @@ pub use circuit::Circuits;
 use circuit::Heard;
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
+use look::Looks;
 pub use record::{Record, Records};
 pub use state::WorkerState;
 
@@ -78,11 +80,23 @@ pub struct WorkerHandle {
     wake: Arc<Notify>,
     /// Which endpoints this node's worker holds deliveries for, as they do not answer.
     circuits: Arc<Circuits>,
+    looks: Arc<Looks>,
 }
 
 impl WorkerHandle {
     pub fn new(wake: Arc<Notify>, circuits: Arc<Circuits>) -> WorkerHandle {
-        WorkerHandle { wake, circuits }
+        let looks = Arc::new(Looks::new(wake.clone()));
+        WorkerHandle {
+            wake,
+            circuits,
+            looks,
+        }
+    }
+
+    /// Has the dispatcher look at the queue now; resolves once it has, with the number of
+    /// deliveries it has started so far (see `Looks::look`). For tests that step the worker.
+    pub async fn look(&self) -> u64 {
+        self.looks.look().await
     }
 
     /// Deliveries may have fallen due: let the dispatcher look.
@@ -128,15 +142,14 @@ impl NextLook {
 /// dispatcher looks next.
 pub fn lanes(
     config: &Config,
-    wake: Arc<Notify>,
-    circuits: Arc<Circuits>,
+    worker: &WorkerHandle,
     hands_over: bool,
 ) -> (Dispatch, Option<Handover>, NextLook) {
     let lanes = Arc::new(Lanes::new(
         config.max_in_flight_per_endpoint,
         config.max_in_flight,
-        wake,
-        circuits,
+        worker.wake.clone(),
+        worker.circuits.clone(),
     ));
     let (sender, handed) = mpsc::unbounded_channel();
     let handover = hands_over.then(|| Handover {
@@ -149,6 +162,7 @@ pub fn lanes(
         lanes,
         handed,
         next_look: next_look.clone(),
+        looks: worker.looks.clone(),
     };
     (dispatch, handover, next_look)
 }
@@ -158,6 +172,7 @@ pub struct Dispatch {
     lanes: Arc<Lanes>,
     handed: mpsc::UnboundedReceiver<Handed>,
     next_look: NextLook,
+    looks: Arc<Looks>,
 }
 
 /// The commit loop's side: it offers new deliveries to the worker as it stores them, leased
@@ -217,6 +232,7 @@ async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::R
         lanes,
         handed: mut handover,
         next_look,
+        looks,
     } = dispatch;
     let lease = state.config.delivery_lease;
     let per_endpoint = u32::try_from(state.config.max_in_flight_per_endpoint).unwrap_or(u32::MAX);
@@ -225,9 +241,12 @@ async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::R
     let mut deadline = Instant::now();
     let mut handed = Vec::new();
     let mut handing_over = true;
+    // Deliveries started, and the last look answered (`Looks`).
+    let (mut started, mut answered) = (0, 0);
     while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
         let room = lanes.room().min(CLAIM_BATCH);
+        let asked = looks.asked();
         if claim_now {
             next_look.claiming();
         }
@@ -246,6 +265,7 @@ async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::R
                 Ok(claim) => {
                     lanes.claimed(generation, &rooms, room, &claim.due, claim.left_due);
                     let claimed = claim.due.len();
+                    started += claimed as u64;
                     for due in claim.due {
                         let ticket = lanes.ticket(&due.endpoint_id, now);
                         tasks.spawn(deliver_one(
@@ -284,6 +304,15 @@ async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::R
             deadline = Instant::now() + IDLE_POLL;
             next_look.sleeping_until(state.clock.now().saturating_add(IDLE_POLL));
         }
+        if claim_now && asked > answered {
+            // What was handed over before the look was asked for counts in its answer.
+            while let Ok(Handed { leased, ticket }) = handover.try_recv() {
+                tasks.spawn(deliver_one(state.clone(), leased, ticket, shutdown.clone()));
+                started += 1;
+            }
+            looks.answer(asked, started);
+            answered = asked;
+        }
         // Deliveries handed over need no claim: only a wake-up or the due time makes one.
         claim_now = tokio::select! {
             _ = state.wake.notified() => true,
@@ -295,6 +324,7 @@ async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::R
             }
             _ = shutdown.changed() => false,
         };
+        started += handed.len() as u64;
         for Handed { leased, ticket } in handed.drain(..) {
             tasks.spawn(deliver_one(state.clone(), leased, ticket, shutdown.clone()));
         }
