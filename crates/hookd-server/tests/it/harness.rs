@@ -248,6 +248,11 @@ impl TestApp {
             .await
     }
 
+    /// Whether this node runs the delivery worker (its role is not `api`).
+    pub fn runs_worker(&self) -> bool {
+        self.worker.is_some()
+    }
+
     /// Stops the server at once, abandoning requests in flight (as a crash would).
     pub async fn shutdown_now(mut self) {
         if let Some(task) = self.task.take() {
