@@ -2,7 +2,8 @@
 //!
 //! The binary layers defaults, a TOML file and `HOOKD_*` variables into this struct once, at
 //! start-up; `validate` refuses what cannot work, so a bad option stops the process before it
-//! listens rather than failing later.
+//! listens rather than failing later. A leaf of the crate: the rules options are checked
+//! against (the lease rule, `Breaker`) live here, and the modules that apply them import them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

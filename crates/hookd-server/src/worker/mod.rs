@@ -15,6 +15,10 @@
 //! starts only while its lease still covers the whole request and the recording after it; a
 //! delivery that waited too long in its lane is given back instead of sent. While its node is
 //! alive, a delivery is therefore never sent by two nodes.
+//!
+//! The worker runs on `WorkerState`, its own handles, and reads the time from its clock; the
+//! API reaches it only through `WorkerHandle` (wake it, close an endpoint's circuit), and
+//! tests step it with `WorkerHandle::look`.
 
 mod circuit;
 mod deliver;
