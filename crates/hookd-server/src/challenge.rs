@@ -69,7 +69,7 @@ impl ChallengeFailure {
 }
 
 /// Proves that whoever answers at `url` consents to receive webhooks, unless the operator
-/// turned the check off.
+/// turned the check off: runs the challenge, signing with `secret` as of `now`.
 pub async fn verify_endpoint(
     config: &Config,
     outbound: &Outbound,
@@ -80,17 +80,6 @@ pub async fn verify_endpoint(
     if config.endpoint_verification == EndpointVerification::Off {
         return Ok(());
     }
-    run(config, outbound, now, url, secret).await
-}
-
-/// Runs the challenge against `url`, signing with `secret` as of `now`.
-async fn run(
-    config: &Config,
-    outbound: &Outbound,
-    now: Timestamp,
-    url: &str,
-    secret: &str,
-) -> Result<(), ChallengeFailure> {
     let timeout = config.challenge_timeout;
     let secrets = [secret.to_owned()];
     let mut target = outbound
