@@ -60,8 +60,8 @@ impl CommitHandle {
 }
 
 /// Starts the commit loop; it ends, with everything handed to it written, when every handle
-/// (and every `Records`) is dropped. `wake` wakes the worker when a recorded retry may fall due before it looks
-/// again, or deliveries are given back.
+/// and every `Records` is dropped. `wake` wakes the worker when a recorded retry may fall due
+/// before it looks again, or deliveries are given back.
 pub fn spawn(
     store: Arc<dyn Store>,
     clock: Clock,
