@@ -8,13 +8,15 @@
 
 use std::time::Duration;
 
-use hookd_core::FailureReason;
+use base64::Engine;
+use hookd_core::{FailureReason, Timestamp};
 use hookd_receiver::{CHALLENGE_ID_PREFIX, CHALLENGE_PARAM};
 use http::Method;
 use http::header::{ACCEPT, HeaderMap, HeaderValue};
+use rand::RngCore;
 
-use crate::outbound::{Failed, Request};
-use crate::state::AppState;
+use crate::config::{Config, EndpointVerification};
+use crate::outbound::{Failed, Outbound, Request};
 use crate::worker::signature_headers;
 
 /// The most of a challenge answer hookd reads.
@@ -66,27 +68,36 @@ impl ChallengeFailure {
     }
 }
 
-/// Runs the challenge against `url`, signing with `secret`.
-pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), ChallengeFailure> {
-    let timeout = state.config.challenge_timeout;
+/// Proves that whoever answers at `url` consents to receive webhooks, unless the operator
+/// turned the check off: runs the challenge, signing with `secret` as of `now`.
+pub async fn verify_endpoint(
+    config: &Config,
+    outbound: &Outbound,
+    now: Timestamp,
+    url: &str,
+    secret: &str,
+) -> Result<(), ChallengeFailure> {
+    if config.endpoint_verification == EndpointVerification::Off {
+        return Ok(());
+    }
+    let timeout = config.challenge_timeout;
     let secrets = [secret.to_owned()];
-    let mut target = state
-        .outbound
+    let mut target = outbound
         .vet_url(url)
         .map_err(|f| ChallengeFailure::from_failed(f, timeout))?;
-    let token = state.new_challenge_token();
+    let token = new_challenge_token();
     target
         .query_pairs_mut()
         .append_pair(CHALLENGE_PARAM, &token);
 
-    let id = format!("{CHALLENGE_ID_PREFIX}{}", state.new_challenge_token());
-    let timestamp = state.now().as_unix_seconds();
+    let id = format!("{CHALLENGE_ID_PREFIX}{}", new_challenge_token());
+    let timestamp = now.as_unix_seconds();
     let signature = crate::signing::sign_all(&secrets, &id, timestamp, token.as_bytes())
         .map_err(|_| ChallengeFailure::BadSecret)?;
     let mut headers = HeaderMap::new();
     signature_headers(
         &mut headers,
-        state.config.signature_headers,
+        config.signature_headers,
         &id,
         timestamp,
         &signature,
@@ -96,8 +107,7 @@ pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), Challe
         HeaderValue::from_static("text/plain, application/json"),
     );
 
-    let answer = state
-        .outbound
+    let answer = outbound
         .send(Request {
             method: Method::GET,
             url: target,
@@ -117,6 +127,13 @@ pub async fn run(state: &AppState, url: &str, secret: &str) -> Result<(), Challe
         }),
         status => Err(ChallengeFailure::Status(status)),
     }
+}
+
+/// A one-time challenge token: 32 random bytes, URL-safe base64 (43 characters).
+fn new_challenge_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// True if `body` is the token, bare or as `{"challenge": token}`.

@@ -9,13 +9,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookd_store::{DeliveryId, Inserted, NewMessage, NextStep, Outcome, Store, StoreError};
+use hookd_store::{Inserted, NewMessage, NextStep, Store, StoreError};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 
-use crate::api::error::error_chain;
-use crate::worker::{Handover, NextLook};
+use crate::clock::Clock;
+use crate::error_chain::error_chain;
+use crate::worker::{Handover, NextLook, Record, Records};
 
 /// The most messages one transaction takes.
 const MAX_MESSAGES: usize = 512;
@@ -38,19 +39,10 @@ struct Job {
     reply: oneshot::Sender<Result<Inserted, StoreError>>,
 }
 
-/// What became of a claimed delivery.
-pub enum Record {
-    /// An attempt was made.
-    Attempted(Box<Outcome>),
-    /// The delivery was claimed but not attempted (shutdown, or its lease ran short); give it
-    /// back.
-    Released(DeliveryId),
-}
-
+/// Where handlers submit messages.
 #[derive(Clone)]
 pub struct CommitHandle {
     jobs: mpsc::Sender<Job>,
-    records: mpsc::Sender<Record>,
 }
 
 impl CommitHandle {
@@ -65,40 +57,36 @@ impl CommitHandle {
             .await
             .map_err(|_| StoreError::Unavailable("the commit loop stopped mid-commit".into()))?
     }
-
-    /// Queues `record` for the next commit. The loop outlives every handle's user, so it is
-    /// written before the server stops.
-    pub async fn record(&self, record: Record) {
-        if self.records.send(record).await.is_err() {
-            tracing::error!("the commit loop has stopped; a delivery's outcome is not recorded");
-        }
-    }
 }
 
 /// Starts the commit loop; it ends, with everything handed to it written, when every handle
-/// is dropped. `wake` wakes the worker when a recorded retry may fall due before it looks
-/// again, or deliveries are given back.
+/// and every `Records` is dropped. `wake` wakes the worker when a recorded retry may fall due
+/// before it looks again, or deliveries are given back.
 pub fn spawn(
     store: Arc<dyn Store>,
+    clock: Clock,
     wake: Arc<Notify>,
     handover: Option<Handover>,
     next_look: Option<NextLook>,
-) -> (CommitHandle, JoinHandle<()>) {
+) -> (CommitHandle, Records, JoinHandle<()>) {
     let (jobs, job_queue) = mpsc::channel(QUEUE_DEPTH);
     let (records, record_queue) = mpsc::channel(RECORD_DEPTH);
     let writer = Writer {
         store,
+        clock,
         wake,
         handover,
         next_look,
     };
     let task = tokio::spawn(run(writer, job_queue, record_queue));
-    (CommitHandle { jobs, records }, task)
+    (CommitHandle { jobs }, Records::new(records), task)
 }
 
 /// What the commit loop writes with, and whom it tells.
 struct Writer {
     store: Arc<dyn Store>,
+    /// Read once a batch, for the handover's leases.
+    clock: Clock,
     /// Wakes the worker's dispatcher.
     wake: Arc<Notify>,
     /// Where new deliveries go straight to the worker, when they can.
@@ -166,7 +154,7 @@ impl Writer {
             }
         }
         let handoff = match &self.handover {
-            Some(handover) if !messages.is_empty() => handover.offer(crate::clock::now()),
+            Some(handover) if !messages.is_empty() => handover.offer(self.clock.now()),
             _ => None,
         };
         let mut queued = false;

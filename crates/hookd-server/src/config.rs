@@ -2,7 +2,8 @@
 //!
 //! The binary layers defaults, a TOML file and `HOOKD_*` variables into this struct once, at
 //! start-up; `validate` refuses what cannot work, so a bad option stops the process before it
-//! listens rather than failing later.
+//! listens rather than failing later. A leaf of the crate: the rules options are checked
+//! against (the lease rule, `Breaker`) live here, and the modules that apply them import them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +15,27 @@ use hookd_core::retry::RetryPolicy;
 use hookd_store::{Database, PostgresOptions, SecretKey, Sharing};
 use serde::{Deserialize, Serialize};
 
-use crate::worker::{Breaker, shortest_lease};
+/// What a lease must still cover after a request's timeout when the request starts: time for
+/// the commit loop to write the outcome, retries included. The worker gives back a delivery
+/// whose lease no longer covers it.
+pub const RECORD_ALLOWANCE: Duration = Duration::from_secs(10);
+
+/// The shortest `delivery_lease` that lets a claimed delivery wait one full round of requests
+/// in its lane and still be sent.
+pub fn shortest_lease(delivery_timeout: Duration) -> Duration {
+    delivery_timeout * 2 + RECORD_ALLOWANCE
+}
+
+/// When an endpoint's circuit opens (`worker::circuit`) and how long it stays open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breaker {
+    /// Attempts in a row without an answer that open the circuit; 0 never opens it.
+    pub after: u32,
+    /// How long the first opening holds deliveries before a probe.
+    pub pause: Duration,
+    /// The longest pause, however many probes failed.
+    pub max_pause: Duration,
+}
 
 /// Whether a new or changed endpoint URL must echo a challenge before it is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

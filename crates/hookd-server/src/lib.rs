@@ -9,6 +9,8 @@ pub mod challenge;
 pub mod clock;
 mod commit;
 pub mod config;
+pub mod error_chain;
+pub mod ids;
 pub mod outbound;
 mod recent;
 pub mod secret_key;

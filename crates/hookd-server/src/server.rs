@@ -14,7 +14,9 @@ use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::ids::Ids;
 use crate::outbound::Outbound;
 use crate::state::AppState;
 use crate::{api, commit, sweep, token, worker};
@@ -39,13 +41,22 @@ pub struct Server {
     state: AppState,
     commits: JoinHandle<()>,
     wakeups: Option<Wakeups>,
-    /// The worker's lanes, when this node runs it.
-    dispatch: Option<worker::Dispatch>,
+    /// The worker's lanes and what it shares, when this node runs it.
+    worker: Option<(worker::Dispatch, worker::WorkerState)>,
 }
 
 impl Server {
     /// Binds `config.listen` and prepares the store for this process.
     pub async fn build(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
+        Server::build_with_clock(config, store, Clock::System).await
+    }
+
+    /// `build`, reading the time from `clock` (tests move a `ManualClock` by hand).
+    pub async fn build_with_clock(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Clock,
+    ) -> Result<Server, ServerError> {
         match store.sharing() {
             // One process owns the embedded store: a lease left by a crashed run is stale, so
             // everything it had claimed is due again now.
@@ -69,23 +80,42 @@ impl Server {
                 })?;
         let wake = Arc::new(Notify::new());
         let circuits = Arc::new(worker::Circuits::new(config.breaker));
+        let handle = worker::WorkerHandle::new(wake.clone(), circuits);
         let (dispatch, handover, next_look) = if config.role.runs_worker() {
             let (dispatch, handover, next_look) =
-                worker::lanes(&config, wake.clone(), circuits.clone(), store.hands_over());
+                worker::lanes(&config, &handle, store.hands_over());
             (Some(dispatch), handover, Some(next_look))
         } else {
             (None, None, None)
         };
-        let (commits, commit_task) =
-            commit::spawn(store.clone(), wake.clone(), handover, next_look);
+        let (commits, records, commit_task) = commit::spawn(
+            store.clone(),
+            clock.clone(),
+            wake.clone(),
+            handover,
+            next_look,
+        );
         let outbound = Outbound::new(config.allowed_networks.clone());
-        let state = AppState::new(store, config, outbound, commits, wake, circuits);
+        let ids = Ids::new(clock.clone());
+        let worker = dispatch.map(|dispatch| {
+            let state = worker::WorkerState {
+                store: store.clone(),
+                config: config.clone(),
+                outbound: outbound.clone(),
+                clock: clock.clone(),
+                ids: ids.clone(),
+                records,
+                wake: wake.clone(),
+            };
+            (dispatch, state)
+        });
+        let state = AppState::new(store, config, outbound, clock, ids, commits, handle);
         Ok(Server {
             listener,
             state,
             commits: commit_task,
             wakeups,
-            dispatch,
+            worker,
         })
     }
 
@@ -97,6 +127,11 @@ impl Server {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// This node's worker, if it runs one: tests step it with `look`.
+    pub fn worker(&self) -> Option<worker::WorkerHandle> {
+        self.worker.as_ref().map(|_| self.state.worker.clone())
     }
 
     /// Serves until `signal` resolves, then stops taking requests, lets requests and deliveries
@@ -111,13 +146,13 @@ impl Server {
             state,
             commits,
             wakeups,
-            dispatch,
+            worker,
         } = self;
         let (stop, stopped) = watch::channel(false);
-        let sweep = sweep::spawn(state.store.clone(), stopped.clone());
+        let sweep = sweep::spawn(state.store.clone(), state.clock.clone(), stopped.clone());
         let role = state.config.role;
         let worker =
-            dispatch.map(|dispatch| worker::spawn(state.clone(), dispatch, stopped, wakeups));
+            worker.map(|(dispatch, worker)| worker::spawn(worker, dispatch, stopped, wakeups));
         let routes = if role.serves_api() {
             api::router(state.clone())
         } else {

@@ -14,8 +14,8 @@ use hookd_store::{Store, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::error::error_chain;
-use crate::clock;
+use crate::clock::Clock;
+use crate::error_chain::error_chain;
 
 /// How often the sweep runs.
 pub const INTERVAL: Duration = Duration::from_secs(3600);
@@ -66,10 +66,14 @@ where
 
 /// Runs the sweep now and every `INTERVAL` until `shutdown` turns true. The server aborts the
 /// task on shutdown: a batch cut short is a transaction rolled back.
-pub fn spawn(store: Arc<dyn Store>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(
+    store: Arc<dyn Store>,
+    clock: Clock,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match sweep_once(store.as_ref(), clock::now()).await {
+            match sweep_once(store.as_ref(), clock.now()).await {
                 Ok(Some(swept)) if swept != Swept::default() => {
                     tracing::info!(
                         payloads = swept.payloads,

@@ -86,5 +86,5 @@ async fn shutdown_signal() {
 }
 
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    hookd_server::api::error::error_chain(e)
+    hookd_server::error_chain::error_chain(e)
 }

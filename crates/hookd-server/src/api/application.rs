@@ -144,7 +144,7 @@ async fn replace_application(
     if body.uid.is_some() {
         app.uid = body.uid;
     }
-    app.updated_at = state.now();
+    app.updated_at = state.clock.now();
     state.store.update_application(&app).await?;
     state.app_ids.clear();
     Ok((StatusCode::OK, Json(application_out(&app))))
@@ -172,7 +172,7 @@ async fn patch_application(
     if let Some(metadata) = body.metadata {
         app.metadata = metadata;
     }
-    app.updated_at = state.now();
+    app.updated_at = state.clock.now();
     state.store.update_application(&app).await?;
     state.app_ids.clear();
     Ok(Json(application_out(&app)))
@@ -234,9 +234,9 @@ fn check_uid(loc: &[&str], uid: &str) -> Result<(), ApiError> {
 }
 
 fn new_application(state: &AppState, body: ApplicationIn, uid: Option<String>) -> Application {
-    let now = state.now();
+    let now = state.clock.now();
     Application {
-        id: state.new_app_id(),
+        id: state.ids.new_app_id(),
         uid,
         name: body.name,
         rate_limit: body.throttle_rate,

@@ -1,5 +1,7 @@
 //! Auth: the `Caller` extractor checks the bearer token and says what it may reach.
 
+use std::time::Instant;
+
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -56,18 +58,20 @@ impl Caller {
             ))?
             .trim();
         let token_hash = token::hash(presented);
-        let record = match state.tokens.get(&token_hash) {
+        let record = match state.tokens.get(&token_hash, Instant::now()) {
             Some(record) => Some(record),
             None => {
                 let found = state.store.find_token(&token_hash).await?;
                 if let Some(record) = &found {
-                    state.tokens.put(token_hash.clone(), record.clone());
+                    state
+                        .tokens
+                        .put(token_hash.clone(), record.clone(), Instant::now());
                 }
                 found
             }
         };
         let record = record
-            .filter(|record| record.is_live(state.now()))
+            .filter(|record| record.is_live(state.clock.now()))
             .ok_or(ApiError::Unauthorized("invalid token"))?;
         Ok(Caller {
             scope: record.scope,

@@ -54,7 +54,7 @@ async fn app_portal_access(
             None => return Err(ApiError::NotFound("application")),
         },
     };
-    let now = state.now();
+    let now = state.clock.now();
     let scope = TokenScope::Application(app.id);
     let until = Some(now.saturating_add(expiry));
     let token = token::create_until(state.store.as_ref(), scope, now, until).await?;

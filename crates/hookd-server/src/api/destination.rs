@@ -14,8 +14,8 @@ use hookd_store::{
 };
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path, QueryParams, list_out};
+use crate::api::lookup::find_endpoint;
 use crate::api::message::{find_message, payload_out};
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;

@@ -22,8 +22,10 @@ use crate::api::endpoint_headers::check_headers;
 use crate::api::endpoint_secret::parse_secret;
 use crate::api::event_type::check_declared;
 use crate::api::extract::{Json, Path, QueryParams, check_name, check_name_list, list_out};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
+use crate::{challenge, signing};
 
 const MAX_ENDPOINT_CHANNELS: usize = 10;
 /// Where a 422 for an undeclared event type points.
@@ -46,18 +48,6 @@ pub fn router() -> Router<AppState> {
             "/app/{app_id}/endpoint/{endpoint_id}/verify",
             post(verify_endpoint),
         )
-}
-
-pub(super) async fn find_endpoint(
-    state: &AppState,
-    app: &AppId,
-    id_or_uid: &str,
-) -> Result<Endpoint, ApiError> {
-    state
-        .store
-        .get_endpoint(app, id_or_uid)
-        .await?
-        .ok_or(ApiError::NotFound("endpoint"))
 }
 
 async fn list_endpoints(
@@ -88,7 +78,7 @@ async fn create_endpoint(
     let headers = check_headers(&["body", "headers"], create_only.headers)?;
     let secret = match create_only.secret {
         Some(secret) => parse_secret(&["body", "secret"], &secret)?,
-        None => state.new_secret(),
+        None => signing::new_secret(state.config.default_signature_type),
     };
     let endpoint = insert_new(&state, app.id, settings, (secret, headers)).await?;
     Ok((StatusCode::CREATED, Json(endpoint_out(&endpoint))))
@@ -130,7 +120,8 @@ async fn replace_endpoint(
         }
         check_uid(&["path", "endpoint_id"], &endpoint_id)?;
         settings.uid = Some(endpoint_id);
-        let created = (state.new_secret(), BTreeMap::new());
+        let secret = signing::new_secret(state.config.default_signature_type);
+        let created = (secret, BTreeMap::new());
         let endpoint = insert_new(&state, app.id, settings, created).await?;
         return Ok((StatusCode::CREATED, Json(endpoint_out(&endpoint))));
     };
@@ -141,9 +132,9 @@ async fn replace_endpoint(
         verify(&state, &settings.url, &endpoint.secret).await?;
     }
     apply_settings(&mut endpoint, settings);
-    endpoint.updated_at = state.now();
+    endpoint.updated_at = state.clock.now();
     state.store.update_endpoint(&endpoint).await?;
-    state.endpoint_touched(&endpoint.id);
+    state.worker.endpoint_touched(&endpoint.id);
     Ok((StatusCode::OK, Json(endpoint_out(&endpoint))))
 }
 
@@ -192,9 +183,9 @@ async fn patch_endpoint(
     endpoint.rate_limit = body.throttle_rate.apply(endpoint.rate_limit);
     endpoint.uid = body.uid.apply(endpoint.uid);
     endpoint.metadata = body.metadata.unwrap_or(endpoint.metadata);
-    endpoint.updated_at = state.now();
+    endpoint.updated_at = state.clock.now();
     state.store.update_endpoint(&endpoint).await?;
-    state.endpoint_touched(&endpoint.id);
+    state.worker.endpoint_touched(&endpoint.id);
     Ok(Json(endpoint_out(&endpoint)))
 }
 
@@ -235,9 +226,9 @@ async fn insert_new(
         ensure_uid_free(state, &app_id, uid, None).await?;
     }
     verify(state, &settings.url, &secret).await?;
-    let now = state.now();
+    let now = state.clock.now();
     let mut endpoint = Endpoint {
-        id: state.new_endpoint_id(),
+        id: state.ids.new_endpoint_id(),
         app_id,
         uid: None,
         url: String::new(),
@@ -258,8 +249,8 @@ async fn insert_new(
 }
 
 async fn verify(state: &AppState, url: &str, secret: &str) -> Result<(), ApiError> {
-    state
-        .verify_endpoint(url, secret)
+    let now = state.clock.now();
+    challenge::verify_endpoint(&state.config, &state.outbound, now, url, secret)
         .await
         .map_err(|failure| ApiError::VerificationFailed(failure.to_string()))
 }

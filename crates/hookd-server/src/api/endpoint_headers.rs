@@ -13,8 +13,8 @@ use axum::routing::get;
 use hookd_api::{EndpointHeadersIn, EndpointHeadersOut, EndpointHeadersPatchIn};
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 
@@ -108,7 +108,7 @@ async fn store_headers(
     endpoint: &hookd_core::Endpoint,
     headers: &BTreeMap<String, String>,
 ) -> Result<StatusCode, ApiError> {
-    let now = state.now();
+    let now = state.clock.now();
     let stored = state
         .store
         .set_endpoint_headers(&endpoint.app_id, &endpoint.id, headers, now)

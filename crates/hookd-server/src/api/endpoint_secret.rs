@@ -15,8 +15,8 @@ use hookd_core::endpoint::ED25519_SECRET_PREFIX;
 use hookd_receiver::{SECRET_PREFIX, Secret, SigningKey};
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::signing;
 use crate::state::AppState;
@@ -74,7 +74,7 @@ async fn rotate_secret(
     let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
     let new_secret =
         new_secret.unwrap_or_else(|| signing::new_secret(SignatureType::of(&endpoint.secret)));
-    let now = state.now();
+    let now = state.clock.now();
     let grace_until = now.saturating_add(Duration::from_secs(u64::from(grace)));
     let rotated = state
         .store

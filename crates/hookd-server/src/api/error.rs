@@ -19,6 +19,8 @@ use axum::response::{IntoResponse, Response};
 use hookd_api::{HttpErrorOut, ValidationError, ValidationErrorItem};
 use hookd_store::StoreError;
 
+use crate::error_chain::error_chain;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -107,16 +109,4 @@ impl IntoResponse for ApiError {
             }
         }
     }
-}
-
-/// An error and all its causes on one line, for the log.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    out
 }

@@ -98,7 +98,7 @@ async fn create_event_type(
     let (name, fields) = body.split_name();
     check_name(&["body", "name"], &name, EVENT_TYPE_MAX)?;
     check_fields(&fields)?;
-    let now = state.now();
+    let now = state.clock.now();
     let event_type = match state.store.get_event_type(&name).await? {
         Some(existing) if !existing.archived => {
             return Err(ApiError::Conflict(format!(
@@ -138,7 +138,7 @@ async fn replace_event_type(
     caller.check_admin()?;
     check_path_name(&name)?;
     check_fields(&body)?;
-    let now = state.now();
+    let now = state.clock.now();
     let Some(existing) = state.store.get_event_type(&name).await? else {
         let event_type = new_event_type(name, body, now);
         state.store.insert_event_type(&event_type).await?;
@@ -170,7 +170,7 @@ async fn patch_event_type(
     event_type.feature_flag = body.feature_flag.apply(event_type.feature_flag);
     let schemas = body.schemas.map(schemas_text);
     event_type.schemas = schemas.apply(event_type.schemas);
-    event_type.updated_at = state.now();
+    event_type.updated_at = state.clock.now();
     update(&state, &event_type).await?;
     Ok(Json(event_type_out(&event_type)?))
 }
@@ -192,7 +192,7 @@ async fn delete_event_type(
         return Ok(StatusCode::NO_CONTENT);
     }
     event_type.archived = true;
-    event_type.updated_at = state.now();
+    event_type.updated_at = state.clock.now();
     update(&state, &event_type).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use hookd_store::{IdempotencyClaim, IdempotencyKey, StoredResponse};
 use tokio::time::Instant;
 
-use crate::api::error::error_chain;
 use crate::api::{ApiError, Caller};
+use crate::error_chain::error_chain;
 use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";
@@ -78,7 +78,7 @@ async fn claim(state: &AppState, key: &IdempotencyKey) -> Result<Option<StoredRe
     let deadline = Instant::now() + WAIT_LIMIT;
     let mut pause = FIRST_PAUSE;
     loop {
-        let now = state.now();
+        let now = state.clock.now();
         let lease_until = now.saturating_add(LEASE);
         match state
             .store
@@ -142,7 +142,7 @@ async fn record(state: &AppState, key: &IdempotencyKey, response: Response) -> R
         status: parts.status.as_u16(),
         body: body.to_vec(),
     };
-    let expires_at = state.now().saturating_add(KEEP);
+    let expires_at = state.clock.now().saturating_add(KEEP);
     if let Err(e) = state
         .store
         .complete_idempotency_key(key, &stored, expires_at)

@@ -1,6 +1,8 @@
 //! Messages (`/app/{app_id}/msg/...`): create (stored and fanned out durably before the 202),
 //! list, get by id or event id.
 
+use std::time::Instant;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -65,14 +67,14 @@ async fn create_message(
         },
     };
     let message = Message {
-        id: state.new_message_id(),
+        id: state.ids.new_message_id(),
         app_id,
         event_type: body.event_type,
         event_id: body.event_id,
         channels: fields.channels,
         payload: Some(body.payload.get().to_owned()),
         retention_days: fields.retention_days,
-        created_at: state.now(),
+        created_at: state.clock.now(),
     };
     // The payload came in as raw JSON already: hand it back without parsing it again.
     let payload = if with_content {
@@ -81,7 +83,7 @@ async fn create_message(
         empty_object()
     };
     let out = message_out(&message, payload);
-    state.submit_message(NewMessage { message }).await?;
+    state.commits.submit(NewMessage { message }).await?;
     Ok((StatusCode::ACCEPTED, Json(out)))
 }
 
@@ -89,7 +91,7 @@ async fn create_message(
 /// second at most per path: if the application is deleted meanwhile, the store refuses the
 /// message (404) when it commits.
 async fn message_app(state: &AppState, id_or_uid: &str) -> Result<Option<AppId>, ApiError> {
-    if let Some(id) = state.app_ids.get(id_or_uid) {
+    if let Some(id) = state.app_ids.get(id_or_uid, Instant::now()) {
         return Ok(Some(id));
     }
     let found = state
@@ -98,7 +100,9 @@ async fn message_app(state: &AppState, id_or_uid: &str) -> Result<Option<AppId>,
         .await?
         .map(|app| app.id);
     if let Some(id) = &found {
-        state.app_ids.put(id_or_uid.to_owned(), id.clone());
+        state
+            .app_ids
+            .put(id_or_uid.to_owned(), id.clone(), Instant::now());
     }
     Ok(found)
 }

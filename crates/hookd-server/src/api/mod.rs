@@ -16,6 +16,7 @@ mod event_type;
 mod expunge;
 pub mod health;
 pub mod idempotency;
+mod lookup;
 mod message;
 mod redelivery;
 mod send_example;

@@ -12,8 +12,8 @@ use hookd_store::Resend;
 use serde_json::{Value, json};
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::extract::{Json, Path};
+use crate::api::lookup::find_endpoint;
 use crate::api::message::find_message;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
@@ -40,14 +40,14 @@ async fn resend(
     let app = find_application(&state, &caller, &app_id).await?;
     let message = find_message(&state, &app.id, &msg_id).await?;
     let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
-    let now = state.now();
+    let now = state.clock.now();
     match state
         .store
         .queue_resend(&app.id, &message.id, &endpoint.id, now)
         .await?
     {
         Resend::Queued => {
-            state.endpoint_touched(&endpoint.id);
+            state.worker.endpoint_touched(&endpoint.id);
             Ok((StatusCode::ACCEPTED, Json(json!({}))))
         }
         Resend::PayloadRemoved => Err(ApiError::MissingPayload),
@@ -72,17 +72,17 @@ async fn recover(
         .transpose()?;
     let app = find_application(&state, &caller, &app_id).await?;
     let endpoint = find_endpoint(&state, &app.id, &endpoint_id).await?;
-    let now = state.now();
+    let now = state.clock.now();
     let recovered = state
         .store
         .recover_failed(&app.id, &endpoint.id, since, until, now)
         .await?;
-    state.endpoint_touched(&endpoint.id);
+    state.worker.endpoint_touched(&endpoint.id);
     tracing::info!(endpoint = %endpoint.id, recovered, "recovering failed messages");
     Ok((
         StatusCode::ACCEPTED,
         Json(RecoverOut {
-            id: state.new_task_id().to_string(),
+            id: state.ids.new_task_id().to_string(),
             status: "running".to_owned(),
             task: "endpoint.recover".to_owned(),
             updated_at: hookd_api::timestamp::format_millis(now.as_millis()),

@@ -10,9 +10,9 @@ use hookd_core::name::EVENT_TYPE_MAX;
 use serde_json::Value;
 
 use crate::api::application::find_application;
-use crate::api::endpoint::find_endpoint;
 use crate::api::event_type::find_event_type;
 use crate::api::extract::{Json, Path, check_name};
+use crate::api::lookup::find_endpoint;
 use crate::api::message::stored_message_out;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
@@ -41,20 +41,20 @@ async fn send_example(
     let event_type = find_event_type(&state, &body.event_type).await?;
     let payload = example_payload(event_type.schemas.as_deref(), body.example_index);
     let message = Message {
-        id: state.new_message_id(),
+        id: state.ids.new_message_id(),
         app_id: app.id,
         event_type: event_type.name,
         event_id: None,
         channels: None,
         payload: Some(payload),
         retention_days: EXAMPLE_RETENTION_DAYS,
-        created_at: state.now(),
+        created_at: state.clock.now(),
     };
     state
         .store
         .insert_message_for_endpoint(&message, &endpoint.id)
         .await?;
-    state.wake.notify_one();
+    state.worker.wake();
     Ok(Json(stored_message_out(&message, true)?))
 }
 

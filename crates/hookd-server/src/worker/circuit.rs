@@ -20,16 +20,7 @@ use std::time::Duration;
 
 use hookd_core::{EndpointId, FailureReason, Timestamp};
 
-/// When circuits open and how long they stay open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Breaker {
-    /// Attempts in a row without an answer that open the circuit; 0 never opens it.
-    pub after: u32,
-    /// How long the first opening holds deliveries before a probe.
-    pub pause: Duration,
-    /// The longest pause, however many probes failed.
-    pub max_pause: Duration,
-}
+use crate::config::Breaker;
 
 pub struct Circuits {
     breaker: Breaker,

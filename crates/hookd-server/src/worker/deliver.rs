@@ -1,15 +1,16 @@
 //! One delivery attempt: sign, POST, and turn what happened into an `Outcome` for the store.
+//! `attempt` does the IO; `outcome`, the judgement, is given the time and the randomness.
 
-use hookd_core::retry::Failure;
-use hookd_core::{Attempt, AttemptStatus, FailureReason, TriggerType};
+use hookd_core::retry::{Failure, RetryPolicy};
+use hookd_core::{Attempt, AttemptId, AttemptStatus, FailureReason, Timestamp, TriggerType};
 use hookd_store::{DueDelivery, NextStep, Outcome};
 use http::Method;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
 
+use super::state::WorkerState;
 use crate::config::SignatureHeaders;
 use crate::outbound::{Answer, Failed, Request};
-use crate::state::AppState;
 
 /// Svix keeps this much of a response body; so do we.
 pub const RESPONSE_CAP: usize = 20_000;
@@ -47,11 +48,27 @@ pub fn signature_headers(
 }
 
 /// Makes one attempt at `due` and says where the delivery goes next.
-pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
-    let started = state.now();
+pub async fn attempt(state: &WorkerState, due: &DueDelivery) -> Outcome {
+    let started = state.clock.now();
     let result = send(state, due, started.as_unix_seconds()).await;
+    let id = state.ids.new_attempt_id();
+    let (now, retry) = (state.clock.now(), &state.config.retry);
+    outcome(due, &result, id, started, now, retry, &mut rand::rng())
+}
+
+/// What an attempt at `due` that started at `started` and came to `result` is, as of `now`:
+/// its row, and where the delivery goes next under `retry`, jittered with `rng`.
+pub fn outcome(
+    due: &DueDelivery,
+    result: &Result<Answer, Failed>,
+    id: AttemptId,
+    started: Timestamp,
+    now: Timestamp,
+    retry: &RetryPolicy,
+    rng: &mut impl Rng,
+) -> Outcome {
     let attempts_made = due.attempts_made + 1;
-    let (status_code, response, failure, duration) = match &result {
+    let (status_code, response, failure, duration) = match result {
         Ok(answer) if (200..300).contains(&answer.status) => {
             (answer.status, answer.body.clone(), None, answer.elapsed)
         }
@@ -78,7 +95,7 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
                 0,
                 format!("{}: {}", failed.reason.as_str(), failed.detail),
                 Some(failure),
-                state.now().since(started),
+                now.since(started),
             )
         }
     };
@@ -87,19 +104,15 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
         // A manual attempt (resend, recover) is one try, as in Svix: no retries follow it.
         Some(_) if due.trigger == TriggerType::Manual => NextStep::Exhausted,
         Some(failure) => {
-            let random = rand::rng().random::<f64>();
-            match state
-                .config
-                .retry
-                .next_delay(attempts_made, failure, random)
-            {
-                Some(delay) => NextStep::RetryAt(state.now().saturating_add(delay)),
+            let random = rng.random::<f64>();
+            match retry.next_delay(attempts_made, failure, random) {
+                Some(delay) => NextStep::RetryAt(now.saturating_add(delay)),
                 None => NextStep::Exhausted,
             }
         }
     };
     let attempt = Attempt {
-        id: state.new_attempt_id(),
+        id,
         app_id: due.app_id.clone(),
         msg_id: due.msg_id.clone(),
         endpoint_id: due.endpoint_id.clone(),
@@ -123,7 +136,7 @@ pub async fn attempt(state: &AppState, due: &DueDelivery) -> Outcome {
     }
 }
 
-async fn send(state: &AppState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {
+async fn send(state: &WorkerState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {
     let url = state.outbound.vet_url(&due.url)?;
     let payload = due.payload.as_bytes();
     let signature = crate::signing::sign_all(&due.secrets, due.msg_id.as_str(), timestamp, payload)
@@ -162,4 +175,94 @@ async fn send(state: &AppState, due: &DueDelivery, timestamp: i64) -> Result<Ans
             body_cap: RESPONSE_CAP,
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hookd_core::{AppId, EndpointId, MessageId};
+    use hookd_store::DeliveryId;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn due(trigger: TriggerType) -> DueDelivery {
+        DueDelivery {
+            id: DeliveryId(7),
+            app_id: AppId::from_stored("app_1".into()),
+            msg_id: MessageId::from_stored("msg_1".into()),
+            endpoint_id: EndpointId::from_stored("ep_1".into()),
+            event_type: "a".into(),
+            payload: "{}".into(),
+            url: "http://127.0.0.1:1/".into(),
+            secrets: Vec::new(),
+            headers: Default::default(),
+            attempts_made: 1,
+            trigger,
+        }
+    }
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            schedule: [0, 5, 300].map(Duration::from_secs).to_vec(),
+            jitter: 0.2,
+            min_backoff_after_throttle: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(3600),
+        }
+    }
+
+    fn refused() -> Result<Answer, Failed> {
+        Err(Failed {
+            reason: FailureReason::Connect,
+            detail: "refused".into(),
+        })
+    }
+
+    fn judge(due: &DueDelivery, result: &Result<Answer, Failed>, seed: u64) -> Outcome {
+        let id = AttemptId::from_raw(1);
+        let (started, now) = (Timestamp(10_000), Timestamp(10_250));
+        let mut rng = StdRng::seed_from_u64(seed);
+        outcome(due, result, id, started, now, &policy(), &mut rng)
+    }
+
+    #[test]
+    fn a_failed_attempt_retries_after_the_jittered_delay_counted_from_now() {
+        let judged = judge(&due(TriggerType::Scheduled), &refused(), 3);
+        let random = StdRng::seed_from_u64(3).random::<f64>();
+        let failure = Failure {
+            reason: FailureReason::Connect,
+            status: None,
+            retry_after: None,
+        };
+        let delay = policy().next_delay(2, &failure, random).unwrap();
+        assert_eq!(
+            judged.next,
+            NextStep::RetryAt(Timestamp(10_250).saturating_add(delay))
+        );
+        assert_ne!(delay, Duration::from_secs(300), "jittered");
+        assert_eq!(judged.attempt.status, AttemptStatus::Fail);
+        assert_eq!(judged.attempt.response, "connect: refused");
+        assert_eq!(judged.attempt.response_duration_ms, 250);
+        assert_eq!(judged.attempt.created_at, Timestamp(10_000));
+    }
+
+    #[test]
+    fn an_answer_in_2xx_is_delivered_and_a_failed_manual_attempt_is_not_retried() {
+        let answer = Ok(Answer {
+            status: 204,
+            body: String::new(),
+            retry_after: None,
+            location: None,
+            elapsed: Duration::from_millis(12),
+        });
+        let judged = judge(&due(TriggerType::Scheduled), &answer, 1);
+        assert_eq!(judged.next, NextStep::Delivered);
+        assert_eq!(judged.attempt.response_duration_ms, 12);
+        assert_eq!(judged.attempt.status, AttemptStatus::Success);
+
+        let judged = judge(&due(TriggerType::Manual), &refused(), 1);
+        assert_eq!(judged.next, NextStep::Exhausted);
+    }
 }

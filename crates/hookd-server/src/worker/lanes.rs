@@ -326,7 +326,7 @@ mod tests {
     use hookd_store::{DeliveryId, DueDelivery};
 
     use super::*;
-    use crate::worker::circuit::Breaker;
+    use crate::config::Breaker;
 
     fn circuits() -> Circuits {
         Circuits::new(Breaker {

@@ -15,31 +15,39 @@
 //! starts only while its lease still covers the whole request and the recording after it; a
 //! delivery that waited too long in its lane is given back instead of sent. While its node is
 //! alive, a delivery is therefore never sent by two nodes.
+//!
+//! The worker runs on `WorkerState`, its own handles, and reads the time from its clock; the
+//! API reaches it only through `WorkerHandle` (wake it, close an endpoint's circuit), and
+//! tests step it with `WorkerHandle::look`.
 
 mod circuit;
 mod deliver;
 mod lanes;
+mod look;
+mod record;
+mod state;
 mod wakeups;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use hookd_core::Timestamp;
+use hookd_core::{EndpointId, Timestamp};
 use hookd_store::{DeliveryId, DueDelivery, Handoff, Wakeups, Written};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
+pub use circuit::Circuits;
 use circuit::Heard;
-pub use circuit::{Breaker, Circuits};
 pub use deliver::{RESPONSE_CAP, attempt, signature_headers};
 use lanes::{Lanes, Ticket};
+use look::Looks;
+pub use record::{Record, Records};
+pub use state::WorkerState;
 
-use crate::api::error::error_chain;
-use crate::commit::Record;
-use crate::config::Config;
-use crate::state::AppState;
+use crate::config::{Config, RECORD_ALLOWANCE};
+use crate::error_chain::error_chain;
 
 /// The most deliveries one claim takes.
 const CLAIM_BATCH: usize = 256;
@@ -50,21 +58,12 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 /// due a few milliseconds apart are claimed together, not one claim each. New deliveries do
 /// not wait for it: their commit wakes the dispatcher.
 const DUE_BATCHING: Duration = Duration::from_millis(50);
-/// What a lease must still cover after a request's timeout when the request starts: time for
-/// the commit loop to write the outcome, retries included.
-const RECORD_ALLOWANCE: Duration = Duration::from_secs(10);
-
-/// The shortest `delivery_lease` that lets a claimed delivery wait one full round of requests
-/// in its lane and still be sent.
-pub fn shortest_lease(delivery_timeout: Duration) -> Duration {
-    delivery_timeout * 2 + RECORD_ALLOWANCE
-}
 
 /// Starts the worker. It stops claiming when `shutdown` turns true, lets requests in flight
 /// finish, gives back what it claimed but did not start, and ends when all is recorded.
 /// `wakeups`, on a shared database, wake it when other nodes queue work.
 pub fn spawn(
-    state: AppState,
+    state: WorkerState,
     dispatch: Dispatch,
     shutdown: watch::Receiver<bool>,
     wakeups: Option<Wakeups>,
@@ -76,7 +75,45 @@ pub fn spawn(
             shutdown.clone(),
         ));
     }
-    tokio::spawn(run(state, dispatch, shutdown))
+    tokio::spawn(run(Arc::new(state), dispatch, shutdown))
+}
+
+/// What the rest of the node may ask of its worker. On a node that runs none, it does nothing.
+#[derive(Clone)]
+pub struct WorkerHandle {
+    wake: Arc<Notify>,
+    /// Which endpoints this node's worker holds deliveries for, as they do not answer.
+    circuits: Arc<Circuits>,
+    looks: Arc<Looks>,
+}
+
+impl WorkerHandle {
+    pub fn new(wake: Arc<Notify>, circuits: Arc<Circuits>) -> WorkerHandle {
+        let looks = Arc::new(Looks::new(wake.clone()));
+        WorkerHandle {
+            wake,
+            circuits,
+            looks,
+        }
+    }
+
+    /// Has the dispatcher look at the queue now; resolves once it has, with the number of
+    /// deliveries it has started so far (see `Looks::look`). For tests that step the worker.
+    pub async fn look(&self) -> u64 {
+        self.looks.look().await
+    }
+
+    /// Deliveries may have fallen due: let the dispatcher look.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Someone changed the endpoint or asked for its deliveries now: stop holding them if it
+    /// did not answer lately, and let the worker look.
+    pub fn endpoint_touched(&self, endpoint: &EndpointId) {
+        self.circuits.close(endpoint);
+        self.wake.notify_one();
+    }
 }
 
 /// When the dispatcher next looks at the queue of its own accord, so that a retry recorded for
@@ -109,15 +146,14 @@ impl NextLook {
 /// dispatcher looks next.
 pub fn lanes(
     config: &Config,
-    wake: Arc<Notify>,
-    circuits: Arc<Circuits>,
+    worker: &WorkerHandle,
     hands_over: bool,
 ) -> (Dispatch, Option<Handover>, NextLook) {
     let lanes = Arc::new(Lanes::new(
         config.max_in_flight_per_endpoint,
         config.max_in_flight,
-        wake,
-        circuits,
+        worker.wake.clone(),
+        worker.circuits.clone(),
     ));
     let (sender, handed) = mpsc::unbounded_channel();
     let handover = hands_over.then(|| Handover {
@@ -130,6 +166,7 @@ pub fn lanes(
         lanes,
         handed,
         next_look: next_look.clone(),
+        looks: worker.looks.clone(),
     };
     (dispatch, handover, next_look)
 }
@@ -139,6 +176,7 @@ pub struct Dispatch {
     lanes: Arc<Lanes>,
     handed: mpsc::UnboundedReceiver<Handed>,
     next_look: NextLook,
+    looks: Arc<Looks>,
 }
 
 /// The commit loop's side: it offers new deliveries to the worker as it stores them, leased
@@ -193,11 +231,12 @@ impl Handover {
     }
 }
 
-async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<bool>) {
+async fn run(state: Arc<WorkerState>, dispatch: Dispatch, mut shutdown: watch::Receiver<bool>) {
     let Dispatch {
         lanes,
         handed: mut handover,
         next_look,
+        looks,
     } = dispatch;
     let lease = state.config.delivery_lease;
     let per_endpoint = u32::try_from(state.config.max_in_flight_per_endpoint).unwrap_or(u32::MAX);
@@ -206,14 +245,17 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
     let mut deadline = Instant::now();
     let mut handed = Vec::new();
     let mut handing_over = true;
+    // Deliveries started, and the last look answered (`Looks`).
+    let (mut started, mut answered) = (0, 0);
     while !*shutdown.borrow() {
         while tasks.try_join_next().is_some() {}
         let room = lanes.room().min(CLAIM_BATCH);
+        let asked = looks.asked();
         if claim_now {
             next_look.claiming();
         }
         if claim_now && room > 0 {
-            let now = state.now();
+            let now = state.clock.now();
             let lease_until = now.saturating_add(lease);
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
             let generation = lanes.generation();
@@ -227,6 +269,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                 Ok(claim) => {
                     lanes.claimed(generation, &rooms, room, &claim.due, claim.left_due);
                     let claimed = claim.due.len();
+                    started += claimed as u64;
                     for due in claim.due {
                         let ticket = lanes.ticket(&due.endpoint_id, now);
                         tasks.spawn(deliver_one(
@@ -241,7 +284,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                     }
                     if let Some(at) = claim.next_due_at {
                         // Due already (a lane that had room left): claim again at once.
-                        let until = at.since(state.now());
+                        let until = at.since(state.clock.now());
                         sleep = if until.is_zero() {
                             until
                         } else {
@@ -255,15 +298,24 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
                 }
             }
             // The next due time leaves out held endpoints: look when a probe may go.
-            if let Some(at) = lanes.next_probe(state.now()) {
-                sleep = sleep.min(at.since(state.now()));
+            if let Some(at) = lanes.next_probe(state.clock.now()) {
+                sleep = sleep.min(at.since(state.clock.now()));
             }
             deadline = Instant::now() + sleep;
-            next_look.sleeping_until(state.now().saturating_add(sleep));
+            next_look.sleeping_until(state.clock.now().saturating_add(sleep));
         } else if claim_now {
             // No room: a lane's room coming back wakes the dispatcher.
             deadline = Instant::now() + IDLE_POLL;
-            next_look.sleeping_until(state.now().saturating_add(IDLE_POLL));
+            next_look.sleeping_until(state.clock.now().saturating_add(IDLE_POLL));
+        }
+        if claim_now && asked > answered {
+            // What was handed over before the look was asked for counts in its answer.
+            while let Ok(Handed { leased, ticket }) = handover.try_recv() {
+                tasks.spawn(deliver_one(state.clone(), leased, ticket, shutdown.clone()));
+                started += 1;
+            }
+            looks.answer(asked, started);
+            answered = asked;
         }
         // Deliveries handed over need no claim: only a wake-up or the due time makes one.
         claim_now = tokio::select! {
@@ -276,6 +328,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
             }
             _ = shutdown.changed() => false,
         };
+        started += handed.len() as u64;
         for Handed { leased, ticket } in handed.drain(..) {
             tasks.spawn(deliver_one(state.clone(), leased, ticket, shutdown.clone()));
         }
@@ -285,7 +338,7 @@ async fn run(state: AppState, dispatch: Dispatch, mut shutdown: watch::Receiver<
     handover.close();
     while let Ok(Handed { leased, ticket }) = handover.try_recv() {
         drop(ticket);
-        state.commits.record(Record::Released(leased.due.id)).await;
+        state.records.record(Record::Released(leased.due.id)).await;
     }
     // Their outcomes are handed to the commit loop, which writes them before the server ends.
     while tasks.join_next().await.is_some() {}
@@ -298,7 +351,7 @@ struct Leased {
 }
 
 async fn deliver_one(
-    state: AppState,
+    state: Arc<WorkerState>,
     Leased { due, lease_until }: Leased,
     mut ticket: Ticket,
     mut shutdown: watch::Receiver<bool>,
@@ -308,6 +361,7 @@ async fn deliver_one(
         _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => Record::Released(due.id),
         slots = ticket.slots() => {
             let must_end_by = state
+                .clock
                 .now()
                 .saturating_add(state.config.delivery_timeout + RECORD_ALLOWANCE);
             if must_end_by > lease_until {
@@ -317,11 +371,11 @@ async fn deliver_one(
             } else {
                 let outcome = attempt(&state, &due).await;
                 drop(slots);
-                ticket.heard(Heard::from_failure(outcome.attempt.failure), state.now());
+                ticket.heard(Heard::from_failure(outcome.attempt.failure), state.clock.now());
                 Record::Attempted(Box::new(outcome))
             }
         }
     };
     drop(ticket);
-    state.commits.record(record).await;
+    state.records.record(record).await;
 }

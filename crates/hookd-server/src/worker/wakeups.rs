@@ -6,7 +6,7 @@ use std::time::Duration;
 use hookd_store::Wakeups;
 use tokio::sync::{Notify, watch};
 
-use crate::api::error::error_chain;
+use crate::error_chain::error_chain;
 
 /// How long to wait before listening again when the database cannot be reached; meanwhile the
 /// dispatcher's slow poll still finds the work.

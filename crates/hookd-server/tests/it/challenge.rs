@@ -198,11 +198,7 @@ async fn a_redirect_is_not_followed_and_fails_the_challenge() {
     let mut receiver = Receiver::start_with(ChallengeReply::Redirect).await;
     expect_refusal(&app, &receiver.url, "redirected (302").await;
     receiver.next().await;
-    assert!(
-        receiver
-            .stays_quiet(std::time::Duration::from_millis(200))
-            .await
-    );
+    assert!(receiver.has_seen_nothing());
     app.shutdown().await;
 }
 
@@ -215,11 +211,7 @@ async fn a_forbidden_address_fails_the_challenge_without_a_request() {
     .await;
     let mut receiver = Receiver::start().await;
     expect_refusal(&app, &receiver.url, "not allowed").await;
-    assert!(
-        receiver
-            .stays_quiet(std::time::Duration::from_millis(200))
-            .await
-    );
+    assert!(receiver.has_seen_nothing());
     app.shutdown().await;
 }
 
@@ -268,10 +260,6 @@ async fn with_verification_off_no_challenge_is_sent() {
     let app_id = app.create_app("shop").await;
     app.create_endpoint(&app_id, json!({ "url": receiver.url }))
         .await;
-    assert!(
-        receiver
-            .stays_quiet(std::time::Duration::from_millis(200))
-            .await
-    );
+    assert!(receiver.has_seen_nothing());
     app.shutdown().await;
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hookd_server::clock::{Clock, ManualClock};
 use hookd_server::config::{ConfigSecret, RawConfig};
+use hookd_server::worker::WorkerHandle;
 use hookd_server::{Config, Server, clock, token};
 use hookd_store::{Store, TokenScope};
 use serde_json::{Value, json};
@@ -20,6 +22,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The store the server runs on, for tests that look at or change it directly.
     pub store: Arc<dyn Store>,
+    /// The server's worker, for tests that step it (`look`).
+    worker: Option<WorkerHandle>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -83,6 +87,18 @@ impl TestApp {
     }
 
     pub async fn spawn_on(backend: &Backend<'_>, raw: RawConfig) -> TestApp {
+        TestApp::spawn_on_clock(backend, raw, Clock::System).await
+    }
+
+    /// Starts on `backend` with a clock that moves only when the test moves it: retries and
+    /// circuit pauses fall due when it says, and `look` has the worker act on the time.
+    pub async fn spawn_stepped(backend: &Backend<'_>, raw: RawConfig) -> (TestApp, ManualClock) {
+        let clock = ManualClock::starting_at(clock::now());
+        let app = TestApp::spawn_on_clock(backend, raw, clock.clone().into()).await;
+        (app, clock)
+    }
+
+    async fn spawn_on_clock(backend: &Backend<'_>, raw: RawConfig, time: Clock) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let raw = match backend {
             Backend::Sqlite => RawConfig {
@@ -102,9 +118,10 @@ impl TestApp {
         let token = token::create(store.as_ref(), TokenScope::Admin, clock::now())
             .await
             .expect("create token");
-        let server = Server::build(config, store.clone())
+        let server = Server::build_with_clock(config, store.clone(), time)
             .await
             .expect("build server");
+        let worker = server.worker();
         let base = format!("http://{}/api/v1", server.local_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -120,6 +137,7 @@ impl TestApp {
             token,
             http: reqwest::Client::new(),
             store,
+            worker,
             stop: Some(stop),
             task: Some(task),
             _dir: dir,
@@ -217,6 +235,22 @@ impl TestApp {
             notified += 1;
             tokio::time::sleep(Duration::from_millis(u64::from(notified.min(20)))).await;
         }
+    }
+
+    /// Has the worker look at the queue now; resolves once it has, with the number of
+    /// deliveries it has started so far. The same number before and after means it started
+    /// none in between.
+    pub async fn look(&self) -> u64 {
+        self.worker
+            .as_ref()
+            .expect("the node runs the worker")
+            .look()
+            .await
+    }
+
+    /// Whether this node runs the delivery worker (its role is not `api`).
+    pub fn runs_worker(&self) -> bool {
+        self.worker.is_some()
     }
 
     /// Stops the server at once, abandoning requests in flight (as a crash would).

@@ -10,6 +10,7 @@ mod harness;
 mod headers;
 mod idempotency;
 mod lists;
+mod modules;
 mod nodes;
 mod portal;
 mod receiver;

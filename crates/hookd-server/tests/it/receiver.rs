@@ -118,6 +118,12 @@ impl Receiver {
         }
     }
 
+    /// True if no request has reached this receiver yet (the ones `next` took aside). Whatever
+    /// a request to hookd made on its way (a challenge) has arrived by the time it answers.
+    pub fn has_seen_nothing(&mut self) -> bool {
+        self.seen.try_recv().is_err()
+    }
+
     /// True if no request arrives within `quiet`: used only to show something did NOT happen.
     pub async fn stays_quiet(&mut self, quiet: Duration) -> bool {
         tokio::time::timeout(quiet, self.seen.recv()).await.is_err()
