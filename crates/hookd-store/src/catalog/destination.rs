@@ -78,7 +78,12 @@ pub(crate) async fn list_queued_messages(
     }
     let m = &filter.message;
     let dialect = db.dialect();
-    push_message_filter(&mut sql, dialect, m.event_types.as_deref(), m.channel.as_deref());
+    push_message_filter(
+        &mut sql,
+        dialect,
+        m.event_types.as_deref(),
+        m.channel.as_deref(),
+    );
     push_time_filter(&mut sql, "m.created_at", m.before, m.after);
     window.push(&mut sql, "m.id");
     let rows = db.fetch(sql).await?;

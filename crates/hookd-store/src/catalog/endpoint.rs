@@ -52,12 +52,20 @@ pub(crate) async fn get(
     id_or_uid: &str,
 ) -> Result<Option<Endpoint>> {
     if EndpointId::parse(id_or_uid).is_some() {
-        let by_id = sql!(select!("WHERE app_id = $1 AND id = $2"), app.as_str(), id_or_uid);
+        let by_id = sql!(
+            select!("WHERE app_id = $1 AND id = $2"),
+            app.as_str(),
+            id_or_uid
+        );
         if let Some(row) = first(db.fetch(by_id).await?) {
             return from_row(&row, sealer).map(Some);
         }
     }
-    let by_uid = sql!(select!("WHERE app_id = $1 AND uid = $2"), app.as_str(), id_or_uid);
+    let by_uid = sql!(
+        select!("WHERE app_id = $1 AND uid = $2"),
+        app.as_str(),
+        id_or_uid
+    );
     first(db.fetch(by_uid).await?)
         .map(|row| from_row(&row, sealer))
         .transpose()
@@ -164,9 +172,7 @@ pub(crate) async fn rotate_secret(
         "SELECT secret, retired_secrets FROM endpoints WHERE app_id = $1 AND id = $2{}",
         db.dialect().for_update()
     );
-    let rows = tx
-        .fetch(sql!(select, app.as_str(), id.as_str()))
-        .await?;
+    let rows = tx.fetch(sql!(select, app.as_str(), id.as_str())).await?;
     let Some(row) = first(rows) else {
         return Ok(false);
     };

@@ -98,7 +98,11 @@ pub(crate) async fn unknown(db: &dyn Db, names: &[String]) -> Result<Vec<String>
         .iter()
         .map(|row| row.text("name"))
         .collect::<Result<_>>()?;
-    Ok(names.iter().filter(|n| !live.contains(*n)).cloned().collect())
+    Ok(names
+        .iter()
+        .filter(|n| !live.contains(*n))
+        .cloned()
+        .collect())
 }
 
 fn from_row(row: &Row) -> Result<EventType> {

@@ -66,18 +66,16 @@ pub(crate) async fn complete(
     response: &StoredResponse,
     expires_at: Timestamp,
 ) -> Result<()> {
-    db.execute(
-        sql!(
-            "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2, expires_at = $3
+    db.execute(sql!(
+        "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2, expires_at = $3
              WHERE token_hash = $4 AND request = $5 AND key = $6 AND state = 'in_progress'",
-            i64::from(response.status),
-            Some(response.body.as_slice()),
-            expires_at,
-            &key.token_hash,
-            &key.request,
-            &key.key,
-        ),
-    )
+        i64::from(response.status),
+        Some(response.body.as_slice()),
+        expires_at,
+        &key.token_hash,
+        &key.request,
+        &key.key,
+    ))
     .await?;
     Ok(())
 }

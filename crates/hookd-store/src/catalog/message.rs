@@ -24,7 +24,11 @@ macro_rules! select {
 /// event id.
 pub(crate) async fn get(db: &dyn Db, app: &AppId, id_or_event_id: &str) -> Result<Option<Message>> {
     if MessageId::parse(id_or_event_id).is_some() {
-        let by_id = sql!(select!("WHERE m.app_id = $1 AND m.id = $2"), app.as_str(), id_or_event_id);
+        let by_id = sql!(
+            select!("WHERE m.app_id = $1 AND m.id = $2"),
+            app.as_str(),
+            id_or_event_id
+        );
         if let Some(row) = first(db.fetch(by_id).await?) {
             return from_row(&row).map(Some);
         }
@@ -34,7 +38,10 @@ pub(crate) async fn get(db: &dyn Db, app: &AppId, id_or_event_id: &str) -> Resul
         app.as_str(),
         id_or_event_id
     );
-    first(db.fetch(by_event_id).await?).as_ref().map(from_row).transpose()
+    first(db.fetch(by_event_id).await?)
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 pub(crate) async fn list(
@@ -64,10 +71,12 @@ pub(crate) fn push_message_filter(
     channel: Option<&str>,
 ) {
     if let Some(types) = event_types.filter(|t| !t.is_empty()) {
-        sql.push(" AND").in_list(dialect, "m.event_type", types.to_vec());
+        sql.push(" AND")
+            .in_list(dialect, "m.event_type", types.to_vec());
     }
     if let Some(channel) = channel {
-        sql.push(" AND").list_contains(dialect, "m.channels", channel);
+        sql.push(" AND")
+            .list_contains(dialect, "m.channels", channel);
     }
 }
 

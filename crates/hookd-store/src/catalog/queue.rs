@@ -9,7 +9,8 @@ pub(crate) async fn release(db: &dyn Db, ids: &[DeliveryId]) -> Result<()> {
         return Ok(());
     }
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let mut release = sql!("UPDATE deliveries SET status = 1, lease_until = NULL WHERE status = 3 AND");
+    let mut release =
+        sql!("UPDATE deliveries SET status = 1, lease_until = NULL WHERE status = 3 AND");
     release.in_list(db.dialect(), "id", ids);
     let mut tx = db.begin().await?;
     tx.execute(release).await?;

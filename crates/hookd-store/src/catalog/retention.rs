@@ -27,7 +27,8 @@ pub(crate) async fn expire_payloads(db: &dyn Db, now: Timestamp, limit: u32) -> 
     let mut expire = sql!("UPDATE messages SET payload = '' WHERE");
     expire.in_list(dialect, "id", ids.clone());
     let expired = tx.execute(expire).await?;
-    let mut fail = sql!("UPDATE deliveries SET status = 2, next_attempt_at = NULL WHERE status = 1 AND");
+    let mut fail =
+        sql!("UPDATE deliveries SET status = 2, next_attempt_at = NULL WHERE status = 1 AND");
     fail.in_list(dialect, "msg_id", ids);
     tx.execute(fail).await?;
     tx.commit().await?;

@@ -173,7 +173,11 @@ impl Queue for PostgresStore {
     }
 
     async fn subscribe_wakeups(&self) -> Result<Option<Wakeups>> {
-        self.db.channel.subscribe(&self.listener_pool).await.map(Some)
+        self.db
+            .channel
+            .subscribe(&self.listener_pool)
+            .await
+            .map(Some)
     }
 
     async fn lock_sweep(&self) -> Result<Option<SweepLock>> {

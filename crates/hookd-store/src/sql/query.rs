@@ -54,7 +54,12 @@ impl Query {
 
     /// Appends `column IN <list>` for a list bound as one parameter (an array or JSON text),
     /// so the text stays the same for any number of items.
-    pub fn in_list(&mut self, dialect: Dialect, column: &str, list: impl Into<Value>) -> &mut Query {
+    pub fn in_list(
+        &mut self,
+        dialect: Dialect,
+        column: &str,
+        list: impl Into<Value>,
+    ) -> &mut Query {
         let list = list.into();
         self.push(&format!(" {column} "));
         match dialect {

@@ -77,7 +77,7 @@ pub(super) fn run(conn: &Connection, query: &Query) -> Result<(Vec<Row>, u64)> {
     for (at, value) in query.args.iter().enumerate() {
         stmt.raw_bind_parameter(at + 1, Bound(value))?;
     }
-    let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Arc<[String]> = stmt.column_names().map(str::to_owned).collect();
     let mut read = Vec::new();
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next()? {

@@ -270,7 +270,8 @@ fn plan<'a>(
             && (!event_ids.insert((message.app_id.as_str(), event_id.as_str()))
                 || event_id_taken(conn, message)?)
         {
-            plan.inserted.push(Err(StoreError::Conflict("message with this eventId")));
+            plan.inserted
+                .push(Err(StoreError::Conflict("message with this eventId")));
             continue;
         }
         // A message without a payload is queued: the claim fails it.
@@ -278,11 +279,15 @@ fn plan<'a>(
         let mut made = 0u32;
         for endpoint in subscribers.iter().filter(|s| wants(s, message)) {
             made += 1;
-            match room.as_mut().map(|room| sendable && room.take(&endpoint.id)) {
+            match room
+                .as_mut()
+                .map(|room| sendable && room.take(&endpoint.id))
+            {
                 Some(true) => plan.handed.push((at, endpoint.clone())),
                 Some(false) => {
                     if queued_to.insert(endpoint.id.as_str()) {
-                        plan.queued_to.push(EndpointId::from_stored(endpoint.id.clone()));
+                        plan.queued_to
+                            .push(EndpointId::from_stored(endpoint.id.clone()));
                     }
                     plan.queued.push((at, endpoint.clone()));
                 }

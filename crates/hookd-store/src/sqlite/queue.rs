@@ -205,9 +205,9 @@ pub(super) fn claim(conn: &Connection, args: &ClaimArgs) -> Result<ClaimRead> {
         }
         drop(read);
         // `NEXT_DUE` names only `?3` and `?5` of the claim's parameters; all five are bound.
-        let next_due_at: Option<i64> = conn.prepare_cached(NEXT_DUE)?.query_row(params, |row| {
-            row.get(0)
-        })?;
+        let next_due_at: Option<i64> = conn
+            .prepare_cached(NEXT_DUE)?
+            .query_row(params, |row| row.get(0))?;
         for (sql, ids) in [(DROP_ROWS, orphans), (FAIL_ROWS, unsendable)] {
             if !ids.is_empty() {
                 let ids = serde_json::to_string(&ids).expect("numbers always serialize");

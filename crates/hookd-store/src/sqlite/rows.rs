@@ -89,7 +89,8 @@ mod tests {
     #[test]
     fn every_row_goes_in_whatever_the_chunks() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT)").unwrap();
+        conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT)")
+            .unwrap();
         let insert = MultiRow::new(2, |values| format!("INSERT INTO t (a, b) VALUES {values}"));
         let rows: Vec<(i64, String)> = (0..45).map(|i| (i, format!("r{i}"))).collect();
         insert
@@ -99,7 +100,9 @@ mod tests {
             })
             .unwrap();
         let (count, sum): (i64, i64) = conn
-            .query_row("SELECT COUNT(*), SUM(a) FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT COUNT(*), SUM(a) FROM t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap();
         assert_eq!((count, sum), (45, (0..45).sum()));
     }
