@@ -18,13 +18,16 @@ mod endpoint;
 mod event_type;
 mod fanout;
 mod idempotency;
+mod insight;
 mod message;
+mod message_status;
 mod queue;
 mod redeliver;
 mod retention;
 mod retry;
 mod schema;
 mod token;
+mod token_admin;
 mod wakeup;
 
 use std::collections::BTreeMap;
@@ -443,5 +446,57 @@ impl Store for PostgresStore {
 
     async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<crate::Pruned> {
         retention::prune_before(&self.pool, cutoff, limit).await
+    }
+
+    async fn insert_named_token(&self, token: &TokenRecord, name: &str) -> Result<()> {
+        token_admin::insert_named(&self.pool, token, name).await
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<crate::TokenSummary>> {
+        token_admin::list_admin(&self.pool).await
+    }
+
+    async fn attempt_series(
+        &self,
+        of: crate::SeriesOf<'_>,
+        since: Timestamp,
+        until: Timestamp,
+        bucket_ms: i64,
+    ) -> Result<Vec<crate::AttemptBucket>> {
+        insight::attempt_series(&self.pool, of, since, until, bucket_ms).await
+    }
+
+    async fn attempt_totals_by_endpoint(
+        &self,
+        app: &AppId,
+        since: Timestamp,
+    ) -> Result<Vec<crate::EndpointTotals>> {
+        insight::attempt_totals(&self.pool, app, since).await
+    }
+
+    async fn queue_depth(&self, now: Timestamp) -> Result<crate::QueueDepth> {
+        insight::queue_depth(&self.pool, now).await
+    }
+
+    async fn retrying_endpoints(&self, limit: u32) -> Result<Vec<crate::RetryingEndpoint>> {
+        insight::retrying_endpoints(&self.pool, limit).await
+    }
+
+    async fn endpoint_refs(&self, endpoints: &[EndpointId]) -> Result<Vec<crate::EndpointRef>> {
+        insight::endpoint_refs(&self.pool, endpoints).await
+    }
+
+    async fn application_counts(&self, apps: &[AppId]) -> Result<Vec<crate::AppCounts>> {
+        insight::application_counts(&self.pool, apps).await
+    }
+
+    async fn list_messages_by_delivery_status(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+        status: hookd_core::AttemptStatus,
+    ) -> Result<Page<Message>> {
+        message_status::list(&self.pool, app, page, filter, status).await
     }
 }

@@ -7,17 +7,15 @@ use super::column::conflict_as;
 use crate::{Result, StoreError, TokenRecord, TokenScope};
 
 pub(super) async fn insert(pool: &PgPool, record: &TokenRecord) -> Result<()> {
-    let app_id = match &record.scope {
-        TokenScope::Admin => None,
-        TokenScope::Application(app) => Some(app.as_str()),
-    };
+    let app_id = record.scope.app().map(AppId::as_str);
     sqlx::query(
-        "INSERT INTO tokens (hash, app_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO tokens (hash, app_id, created_at, expires_at, read_only) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&record.hash)
     .bind(app_id)
     .bind(record.created_at.as_millis())
     .bind(record.expires_at.map(Timestamp::as_millis))
+    .bind(record.scope.is_read_only())
     .execute(pool)
     .await
     .map_err(conflict_as("token"))?;
@@ -25,16 +23,14 @@ pub(super) async fn insert(pool: &PgPool, record: &TokenRecord) -> Result<()> {
 }
 
 pub(super) async fn find(pool: &PgPool, hash: &str) -> Result<Option<TokenRecord>> {
-    let row =
-        sqlx::query("SELECT hash, app_id, created_at, expires_at FROM tokens WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT hash, app_id, created_at, expires_at, read_only FROM tokens WHERE hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(pool)
+    .await?;
     let Some(row) = row else { return Ok(None) };
-    let scope = match row.try_get::<Option<String>, _>("app_id")? {
-        None => TokenScope::Admin,
-        Some(app) => TokenScope::Application(AppId::from_stored(app)),
-    };
+    let scope = TokenScope::from_columns(row.try_get("app_id")?, row.try_get("read_only")?);
     Ok(Some(TokenRecord {
         hash: row.try_get("hash")?,
         scope,

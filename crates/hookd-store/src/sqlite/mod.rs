@@ -24,11 +24,14 @@ mod event_type;
 mod fanout;
 mod gather;
 mod idempotency;
+mod insight;
 mod message;
+mod message_status;
 mod redeliver;
 mod retention;
 mod schema;
 mod token;
+mod token_admin;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -444,6 +447,58 @@ impl Store for SqliteStore {
 
     async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<crate::Pruned> {
         retention::prune_before(&self.writer, cutoff, limit).await
+    }
+
+    async fn insert_named_token(&self, token: &TokenRecord, name: &str) -> Result<()> {
+        token_admin::insert_named(&self.writer, token, name).await
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<crate::TokenSummary>> {
+        token_admin::list_admin(&self.reader).await
+    }
+
+    async fn attempt_series(
+        &self,
+        of: crate::SeriesOf<'_>,
+        since: Timestamp,
+        until: Timestamp,
+        bucket_ms: i64,
+    ) -> Result<Vec<crate::AttemptBucket>> {
+        insight::attempt_series(&self.reader, of, since, until, bucket_ms).await
+    }
+
+    async fn attempt_totals_by_endpoint(
+        &self,
+        app: &AppId,
+        since: Timestamp,
+    ) -> Result<Vec<crate::EndpointTotals>> {
+        insight::attempt_totals(&self.reader, app, since).await
+    }
+
+    async fn queue_depth(&self, now: Timestamp) -> Result<crate::QueueDepth> {
+        insight::queue_depth(&self.reader, now).await
+    }
+
+    async fn retrying_endpoints(&self, limit: u32) -> Result<Vec<crate::RetryingEndpoint>> {
+        insight::retrying_endpoints(&self.reader, limit).await
+    }
+
+    async fn endpoint_refs(&self, endpoints: &[EndpointId]) -> Result<Vec<crate::EndpointRef>> {
+        insight::endpoint_refs(&self.reader, endpoints).await
+    }
+
+    async fn application_counts(&self, apps: &[AppId]) -> Result<Vec<crate::AppCounts>> {
+        insight::application_counts(&self.reader, apps).await
+    }
+
+    async fn list_messages_by_delivery_status(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+        status: hookd_core::AttemptStatus,
+    ) -> Result<Page<Message>> {
+        message_status::list(&self.reader, app, page, filter, status).await
     }
 }
 

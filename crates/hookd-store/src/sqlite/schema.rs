@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_subscribers_version.sql"),
     include_str!("../../migrations/sqlite/0006_prune_by_id.sql"),
     include_str!("../../migrations/sqlite/0007_lean_indexes.sql"),
+    include_str!("../../migrations/sqlite/0008_console_tokens.sql"),
 ];
 
 /// Applies the migrations the database lacks, all in one transaction.

@@ -7,15 +7,15 @@ use super::writer::Writer;
 use crate::{Result, StoreError, TokenRecord, TokenScope};
 
 pub(super) async fn insert(writer: &Writer, record: &TokenRecord) -> Result<()> {
-    let app_id = match &record.scope {
-        TokenScope::Admin => None,
-        TokenScope::Application(app) => Some(app.as_str()),
-    };
-    sqlx::query("INSERT INTO tokens (hash, app_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+    let app_id = record.scope.app().map(AppId::as_str);
+    sqlx::query(
+        "INSERT INTO tokens (hash, app_id, created_at, expires_at, read_only) VALUES (?, ?, ?, ?, ?)",
+    )
         .bind(&record.hash)
         .bind(app_id)
         .bind(record.created_at.as_millis())
         .bind(record.expires_at.map(Timestamp::as_millis))
+    .bind(record.scope.is_read_only())
         .execute(&mut *writer.take().await?)
         .await
         .map_err(super::column::conflict_as("token"))?;
@@ -23,15 +23,14 @@ pub(super) async fn insert(writer: &Writer, record: &TokenRecord) -> Result<()> 
 }
 
 pub(super) async fn find(reader: &SqlitePool, hash: &str) -> Result<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT hash, app_id, created_at, expires_at FROM tokens WHERE hash = ?")
-        .bind(hash)
-        .fetch_optional(reader)
-        .await?;
+    let row = sqlx::query(
+        "SELECT hash, app_id, created_at, expires_at, read_only FROM tokens WHERE hash = ?",
+    )
+    .bind(hash)
+    .fetch_optional(reader)
+    .await?;
     let Some(row) = row else { return Ok(None) };
-    let scope = match row.try_get::<Option<String>, _>("app_id")? {
-        None => TokenScope::Admin,
-        Some(app) => TokenScope::Application(AppId::from_stored(app)),
-    };
+    let scope = TokenScope::from_columns(row.try_get("app_id")?, row.try_get("read_only")?);
     Ok(Some(TokenRecord {
         hash: row.try_get("hash")?,
         scope,
