@@ -106,6 +106,12 @@ impl AppState {
         self.wake.notify_one();
     }
 
+    /// The endpoints whose deliveries this node holds as they stopped answering, each with its
+    /// next probe.
+    pub fn held_endpoints(&self) -> Vec<(EndpointId, Option<Timestamp>)> {
+        self.circuits.held()
+    }
+
     /// A fresh endpoint signing secret of the configured `default_signature_type`.
     pub fn new_secret(&self) -> String {
         crate::signing::new_secret(self.config.default_signature_type)
