@@ -17,7 +17,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::config::Config;
 use crate::outbound::Outbound;
 use crate::state::AppState;
-use crate::{api, commit, sweep, token, worker};
+use crate::{api, commit, sweep, token, ui, worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -119,7 +119,7 @@ impl Server {
         let worker =
             dispatch.map(|dispatch| worker::spawn(state.clone(), dispatch, stopped, wakeups));
         let routes = if role.serves_api() {
-            api::router(state.clone())
+            api::router(state.clone()).merge(ui::router().with_state(state.clone()))
         } else {
             api::health::standalone(state.clone())
         };
