@@ -22,7 +22,10 @@ function takeToken() {
     } catch {
       // Storage is blocked (a third-party frame): the token lives in memory only.
     }
-    history.replaceState(null, "", `${location.pathname}${location.search}#/endpoints`);
+    // Svix's `next`: the page to open, e.g. ?next=/messages.
+    const next = new URLSearchParams(location.search).get("next");
+    const start = next && /^\/[\w/-]*$/.test(next) ? next : "/endpoints";
+    history.replaceState(null, "", `${location.pathname}${location.search}#${start}`);
     return token;
   }
   try {

@@ -77,6 +77,8 @@ export function pager(container, { load, render, label }) {
       current = iterator;
       fill(slot);
       fill(body, render(page.data));
+      // For the first-paint measure (tests/ui/perf.mjs): when the list is on screen.
+      performance.mark(`${label} shown`);
       prev.disabled = trail.length === 0;
       next.disabled = page.done || !page.iterator;
       next.dataset.iterator = page.iterator || "";
