@@ -127,3 +127,112 @@ async fn the_portal_embedded_on_another_site_does_each_screen_s_work_by_click_an
     });
     browser.run("portal.mjs", &fixture).await;
 }
+
+#[tokio::test]
+async fn the_console_signs_in_and_shows_the_overview_applications_event_types_and_tokens() {
+    let Some(browser) = Browser::from_env("the console in Chromium") else {
+        return;
+    };
+    let mut raw = test_config();
+    // A failed attempt waits an hour for its retry, so the endpoint shows as failing; the held
+    // endpoint's port answers nothing, so no challenge could pass there.
+    raw.retry_schedule = vec!["0s".into(), "1h".into()];
+    raw.endpoint_verification = hookd_server::EndpointVerification::Off;
+    let app = TestApp::spawn_with(raw).await;
+    let failing = Receiver::start().await;
+    failing.script(std::iter::repeat_n(Reply::Status(500), 20));
+    let created = app
+        .call(
+            "POST",
+            "/app",
+            Some(json!({"name": "Billing", "uid": "billing"})),
+        )
+        .await;
+    let billing = created.body["id"].as_str().unwrap().to_owned();
+    let held_url = "http://127.0.0.1:1/held";
+    app.create_endpoint(&billing, json!({ "url": failing.url }))
+        .await;
+    app.create_endpoint(&billing, json!({ "url": held_url }))
+        .await;
+    for n in 0..6 {
+        app.send_message(
+            &billing,
+            json!({"eventType": "invoice.paid", "payload": {"n": n}}),
+        )
+        .await;
+    }
+    let held = wait_until_held(&app).await;
+    assert_eq!(held["url"], held_url);
+    let (_, portal_token) = portal(&app, &billing, false).await;
+    let fixture = json!({
+        "base": root(&app),
+        "adminToken": app.token,
+        "portalToken": portal_token,
+        "failingUrl": failing.url,
+        "heldUrl": held_url,
+        "screenshots": screenshots(),
+    });
+    browser.run("console.mjs", &fixture).await;
+}
+
+/// The overview's first held endpoint, once the worker's circuit opened.
+async fn wait_until_held(app: &TestApp) -> Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let overview = app.call("GET", "/stats/overview", None).await;
+        assert_eq!(overview.status, 200, "{}", overview.body);
+        if let Some(first) = overview.body["held"].get(0) {
+            return first.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never held: {}",
+            overview.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_message_log_is_on_screen_within_300_ms_with_10_000_messages() {
+    let Some(browser) = Browser::from_env("the first-paint measure") else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let perf = app.create_app("Perf").await;
+    insert_messages(&app, &perf, 10_000).await;
+    let (url, _) = portal(&app, &perf, true).await;
+    let url = url.replacen("#", "?next=/messages#", 1);
+    let fixture = json!({ "base": root(&app), "portalUrl": url, "screenshots": screenshots() });
+    let out = browser.run("perf.mjs", &fixture).await;
+    for line in out.lines().filter(|l| l.starts_with("figure:")) {
+        eprintln!("{line}");
+    }
+}
+
+/// Stores `count` messages straight through the store, a thousand a transaction.
+async fn insert_messages(app: &TestApp, app_id: &str, count: usize) {
+    use hookd_core::{AppId, IdGenerator, Message, MessageId};
+    let ids = IdGenerator::new();
+    let now = hookd_server::clock::now();
+    let app_id = AppId::parse(app_id).expect("an app id");
+    let all: Vec<_> = (0..count)
+        .map(|n| hookd_store::NewMessage {
+            message: Message {
+                id: MessageId::from_raw(ids.next_raw(now.as_millis(), n as u128)),
+                app_id: app_id.clone(),
+                event_type: ["invoice.paid", "invoice.failed"][n % 2].to_owned(),
+                event_id: None,
+                channels: None,
+                payload: Some(format!(r#"{{"n": {n}}}"#)),
+                retention_days: 90,
+                created_at: now,
+            },
+        })
+        .collect();
+    for batch in all.chunks(1000) {
+        for result in app.store.insert_messages(batch).await.expect("insert") {
+            result.expect("stored");
+        }
+    }
+}
