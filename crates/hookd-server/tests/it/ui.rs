@@ -194,7 +194,7 @@ async fn wait_until_held(app: &TestApp) -> Value {
 }
 
 #[tokio::test]
-async fn the_message_log_is_on_screen_within_300_ms_with_10_000_messages() {
+async fn the_portal_s_first_paint_is_under_300_ms_with_10_000_messages_in_the_log() {
     let Some(browser) = Browser::from_env("the first-paint measure") else {
         return;
     };
@@ -235,4 +235,111 @@ async fn insert_messages(app: &TestApp, app_id: &str, count: usize) {
             result.expect("stored");
         }
     }
+}
+
+#[tokio::test]
+async fn a_read_only_portal_token_reads_and_is_refused_every_write() {
+    let app = TestApp::spawn().await;
+    let acme = app.create_app("Acme").await;
+    let (_, token) = portal(&app, &acme, true).await;
+    let read = app
+        .call_raw("GET", &format!("/app/{acme}/endpoint"), None, Some(&token))
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let session = app
+        .call_raw("GET", "/auth/session", None, Some(&token))
+        .await;
+    assert_eq!(session.body["readOnly"], true);
+    assert_eq!(session.body["appId"], acme.as_str());
+    let body = Some(r#"{"eventType": "a.b", "payload": {}}"#.to_owned());
+    let write = app
+        .call_raw("POST", &format!("/app/{acme}/msg"), body, Some(&token))
+        .await;
+    assert_eq!(write.status, 403, "{}", write.body);
+    assert_eq!(write.body["code"], "forbidden");
+    let delete = app
+        .call_raw("DELETE", &format!("/app/{acme}"), None, Some(&token))
+        .await;
+    assert_eq!(delete.status, 403);
+    let logout = app
+        .call_raw("POST", "/auth/logout", None, Some(&token))
+        .await;
+    assert_eq!(logout.status, 204, "a read-only token may still end itself");
+}
+
+#[tokio::test]
+async fn the_pages_carry_a_strict_policy_and_only_the_portal_may_be_framed_where_configured() {
+    let mut raw = test_config();
+    raw.portal_frame_ancestors = vec!["https://dash.example.com".into()];
+    let app = TestApp::spawn_with(raw).await;
+    let get = |path: &str| app.http.get(format!("{}{path}", root(&app))).send();
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/", root(&app)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.headers()["location"], "/console");
+    for (path, ancestors) in [
+        ("/portal", "frame-ancestors https://dash.example.com"),
+        ("/console", "frame-ancestors 'none'"),
+        (
+            "/ui/js/portal.js",
+            "frame-ancestors https://dash.example.com",
+        ),
+    ] {
+        let page = get(path).await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            policy.contains("script-src 'self'") && policy.contains(ancestors),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe"), "{policy}");
+        assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    }
+    assert_eq!(get("/ui/portal.html").await.unwrap().status(), 404);
+    assert_eq!(get("/ui/js/nothing.js").await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn admin_tokens_are_made_listed_by_id_and_revoked_but_never_the_last() {
+    let app = TestApp::spawn().await;
+    let made = app
+        .call("POST", "/token", Some(json!({"name": "CI"})))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let token = made.body["token"].as_str().unwrap().to_owned();
+    let listed = app.call("GET", "/token", None).await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+    assert!(
+        !listed.body.to_string().contains(&token),
+        "a list never shows a token"
+    );
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("tok_"), "{id}");
+    let blank = app.call("POST", "/token", Some(json!({"name": " "}))).await;
+    assert_eq!(blank.status, 422);
+    assert_eq!(
+        app.call("DELETE", &format!("/token/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    let gone = app.call_raw("GET", "/app", None, Some(&token)).await;
+    assert_eq!(gone.status, 401);
+    let mine = app.call("GET", "/token", None).await.body["data"][0]["id"].clone();
+    let last = app
+        .call(
+            "DELETE",
+            &format!("/token/{}", mine.as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(last.status, 409, "{}", last.body);
 }
