@@ -122,7 +122,7 @@ mod tests {
             .fetch_one(&mut new)
             .await
             .unwrap();
-        assert_eq!(version, 7);
+        assert_eq!(version, MIGRATIONS.len() as i64);
         let rows = sqlx::query("SELECT rowid, id FROM messages ORDER BY rowid")
             .fetch_all(&mut new)
             .await
