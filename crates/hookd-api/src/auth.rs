@@ -13,6 +13,10 @@ pub struct AppPortalAccessIn {
     /// How long the token works, in seconds: 1 hour to 7 days, 7 days when absent.
     #[serde(default)]
     pub expiry: Option<u64>,
+    /// The token may only read: the portal shows everything and changes nothing, and the API
+    /// refuses the token every write.
+    #[serde(default)]
+    pub read_only: Option<bool>,
 }
 
 /// An app-scoped token. Deliberately no `Debug`: it must not reach a log by accident.

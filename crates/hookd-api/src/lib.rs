@@ -12,6 +12,7 @@ mod attempt;
 mod auth;
 #[cfg(feature = "client")]
 mod client;
+mod console;
 mod delivery;
 mod endpoint;
 mod error;
@@ -27,6 +28,10 @@ pub use attempt::MessageAttemptOut;
 pub use auth::{AppPortalAccessIn, AppPortalAccessOut};
 #[cfg(feature = "client")]
 pub use client::{AttemptsOf, Client, ClientError, Token};
+pub use console::{
+    ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, AppCountsOut, AttemptBucketOut, AttemptSeriesOut,
+    EndpointHealthOut, OverviewOut, QueueOut, SessionOut, TroubledEndpointOut,
+};
 pub use delivery::{EndpointMessageOut, EndpointStats, MessageEndpointOut, RecoverIn, RecoverOut};
 pub use endpoint::{
     EndpointCreateOnly, EndpointHeadersIn, EndpointHeadersOut, EndpointHeadersPatchIn, EndpointIn,

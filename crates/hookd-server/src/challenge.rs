@@ -49,9 +49,10 @@ pub enum ChallengeFailure {
     Status(u16),
     #[error(
         "endpoint verification failed: the response body did not echo the challenge \
-         (expected the token from the `challenge` query parameter, as plain text or {{\"challenge\": \"...\"}})"
+         (it answered {0}; expected the token from the `challenge` query parameter, as plain \
+         text or {{\"challenge\": \"...\"}})"
     )]
-    WrongAnswer,
+    WrongAnswer(String),
 }
 
 impl ChallengeFailure {
@@ -120,7 +121,7 @@ pub async fn verify_endpoint(
         .map_err(|f| ChallengeFailure::from_failed(f, timeout))?;
     match answer.status {
         200..=299 if echoes(&answer.body, &token) => Ok(()),
-        200..=299 => Err(ChallengeFailure::WrongAnswer),
+        200..=299 => Err(ChallengeFailure::WrongAnswer(quote_answer(&answer.body))),
         status @ 300..=399 => Err(ChallengeFailure::Redirect {
             status,
             location: answer.location,
@@ -134,6 +135,20 @@ fn new_challenge_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The start of what a URL answered, quoted for the caller: enough to see what it sent.
+fn quote_answer(body: &str) -> String {
+    const SHOWN: usize = 120;
+    let body = body.trim();
+    if body.is_empty() {
+        return "an empty body".to_owned();
+    }
+    let mut shown: String = body.chars().take(SHOWN).collect();
+    if shown.len() < body.len() {
+        shown.push_str("...");
+    }
+    format!("{shown:?}")
 }
 
 /// True if `body` is the token, bare or as `{"challenge": token}`.
@@ -151,7 +166,15 @@ fn echoes(body: &str, token: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::echoes;
+    use super::{echoes, quote_answer};
+
+    #[test]
+    fn a_wrong_answer_is_quoted_and_cut() {
+        assert_eq!(quote_answer("  "), "an empty body");
+        assert_eq!(quote_answer("ok"), "\"ok\"");
+        let long = "x".repeat(500);
+        assert_eq!(quote_answer(&long), format!("\"{}...\"", "x".repeat(120)));
+    }
 
     #[test]
     fn an_echo_is_the_bare_token_or_a_json_object() {

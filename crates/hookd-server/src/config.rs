@@ -133,6 +133,9 @@ pub struct RawConfig {
     /// Base64 of the 32-byte key that seals endpoint secrets in the database.
     pub secret_key: Option<ConfigSecret>,
     pub default_signature_type: DefaultSignatureType,
+    /// The pages that may embed the customer portal in a frame (CSP `frame-ancestors`).
+    #[serde(deserialize_with = "string_or_list")]
+    pub portal_frame_ancestors: Vec<String>,
 }
 
 impl Default for RawConfig {
@@ -164,6 +167,7 @@ impl Default for RawConfig {
             unreachable_max_pause: "5m".into(),
             secret_key: None,
             default_signature_type: DefaultSignatureType::Hmac,
+            portal_frame_ancestors: vec!["'self'".into()],
         }
     }
 }
@@ -195,6 +199,8 @@ pub struct Config {
     /// The key that seals endpoint secrets; `None` on SQLite means the key file in `data_dir`.
     pub secret_key: Option<SecretKey>,
     pub default_signature_type: SignatureType,
+    /// The sources of the portal's `frame-ancestors`, checked, space-separated.
+    pub portal_frame_ancestors: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -291,8 +297,10 @@ impl RawConfig {
                 ),
             ));
         }
+        let portal_frame_ancestors = frame_ancestors(&self.portal_frame_ancestors)?;
         Ok(Config {
             listen,
+            portal_frame_ancestors,
             database,
             role: self.role,
             data_dir: self.data_dir,
@@ -326,6 +334,38 @@ impl RawConfig {
             },
         })
     }
+}
+
+/// The sources as one CSP source list. Each must be a keyword (`'self'`, `'none'`), `*`, a
+/// scheme (`https:`) or an origin (`https://dash.example.com`, `https://*.example.com:8443`):
+/// nothing that could end the directive or add another.
+fn frame_ancestors(sources: &[String]) -> Result<String, ConfigError> {
+    const FIELD: &str = "portal_frame_ancestors";
+    if sources.is_empty() {
+        return Err(bad(
+            FIELD,
+            "needs at least one source; \"'none'\" forbids every frame",
+        ));
+    }
+    for source in sources {
+        let keyword = matches!(source.as_str(), "'self'" | "'none'" | "*");
+        let plain = source.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'.' | b'-' | b'*' | b'_')
+        });
+        if !keyword && (!plain || source.is_empty()) {
+            return Err(bad(
+                FIELD,
+                format!(
+                    "{source:?} is not a frame source: use 'self', 'none', or origins such as \
+                     https://dashboard.example.com"
+                ),
+            ));
+        }
+    }
+    if sources.len() > 1 && sources.iter().any(|s| s == "'none'") {
+        return Err(bad(FIELD, "'none' cannot stand beside other sources"));
+    }
+    Ok(sources.join(" "))
 }
 
 impl RawConfig {
@@ -384,5 +424,25 @@ impl Default for Config {
         RawConfig::default()
             .validate()
             .expect("the defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_ancestors;
+
+    fn sources(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn frame_ancestors_are_keywords_schemes_or_origins_and_nothing_that_escapes() {
+        let ok = frame_ancestors(&sources(&["'self'", "https://*.example.com:8443", "http:"]));
+        assert_eq!(ok.unwrap(), "'self' https://*.example.com:8443 http:");
+        for bad in ["https://a.com; script-src *", "'unsafe-inline'", "a b", ""] {
+            assert!(frame_ancestors(&sources(&[bad])).is_err(), "{bad:?}");
+        }
+        assert!(frame_ancestors(&[]).is_err());
+        assert!(frame_ancestors(&sources(&["'none'", "'self'"])).is_err());
     }
 }

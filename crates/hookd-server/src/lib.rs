@@ -19,6 +19,7 @@ pub mod signing;
 mod state;
 pub mod sweep;
 pub mod token;
+mod ui;
 pub mod worker;
 
 pub use config::{Config, EndpointVerification, SignatureHeaders};

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::ids::Ids;
 use crate::outbound::Outbound;
 use crate::state::AppState;
-use crate::{api, commit, sweep, token, worker};
+use crate::{api, commit, sweep, token, ui, worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -154,7 +154,7 @@ impl Server {
         let worker =
             worker.map(|(dispatch, worker)| worker::spawn(worker, dispatch, stopped, wakeups));
         let routes = if role.serves_api() {
-            api::router(state.clone())
+            api::router(state.clone()).merge(ui::router().with_state(state.clone()))
         } else {
             api::health::standalone(state.clone())
         };

@@ -35,16 +35,7 @@ pub async fn create_until(
     now: Timestamp,
     expires_at: Option<Timestamp>,
 ) -> Result<String, StoreError> {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let prefix = match scope {
-        TokenScope::Admin => "hk_admin_",
-        TokenScope::Application(_) => "hk_app_",
-    };
-    let token = format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let token = generate(&scope);
     store
         .insert_token(&TokenRecord {
             hash: hash(&token),
@@ -54,6 +45,20 @@ pub async fn create_until(
         })
         .await?;
     Ok(token)
+}
+
+/// A new random token for `scope`, not yet stored.
+pub fn generate(scope: &TokenScope) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let prefix = match scope {
+        TokenScope::Admin => "hk_admin_",
+        TokenScope::Application(_) | TokenScope::ApplicationReadOnly(_) => "hk_app_",
+    };
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod catalog;
 mod convert;
 mod database;
 mod idempotency;
+mod insight;
 mod migrations;
 mod page;
 pub mod postgres;
@@ -35,6 +36,9 @@ use hookd_core::{
 
 pub use database::{Database, DatabaseUrl};
 pub use idempotency::{IdempotencyClaim, IdempotencyKey, StoredResponse};
+pub use insight::{
+    AppCounts, AttemptBucket, EndpointRef, EndpointTotals, QueueDepth, RetryingEndpoint, SeriesOf,
+};
 pub use page::{Ordering, Page, PageQuery};
 pub use postgres::{PostgresOptions, PostgresStore, Wakeups};
 pub use queue::{
@@ -44,7 +48,7 @@ pub use queue::{
 pub use retention::{Pruned, SweepLock};
 pub use seal::{BadSecretKey, Sealer, SecretKey};
 pub use sqlite::SqliteStore;
-pub use token::{TokenRecord, TokenScope};
+pub use token::{TokenRecord, TokenScope, TokenSummary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -307,6 +311,45 @@ pub trait Catalog: Send + Sync {
     /// Deletes up to `limit` messages created before `cutoff` that have no delivery still
     /// queued, with their delivery rows, and up to `limit` attempts made before `cutoff`.
     async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<Pruned>;
+
+    // Admin tokens as the console manages them.
+    /// Stores an admin token with the name the operator gave it.
+    async fn insert_named_token(&self, token: &TokenRecord, name: &str) -> Result<()>;
+    /// Every admin token (up to 1,000), oldest first; app-portal tokens are left out.
+    async fn list_admin_tokens(&self) -> Result<Vec<TokenSummary>>;
+
+    // The web UI's figures.
+    /// Attempts made in `[since, until)`, counted by outcome in buckets of `bucket_ms`, oldest
+    /// first, one bucket for every step of the range (empty ones included).
+    async fn attempt_series(
+        &self,
+        of: SeriesOf<'_>,
+        since: Timestamp,
+        until: Timestamp,
+        bucket_ms: i64,
+    ) -> Result<Vec<AttemptBucket>>;
+    /// The attempts made since `since` to each of the application's endpoints, by outcome.
+    async fn attempt_totals_by_endpoint(
+        &self,
+        app: &AppId,
+        since: Timestamp,
+    ) -> Result<Vec<EndpointTotals>>;
+    /// How many deliveries wait (and of those, are due at `now`) and how many are being sent.
+    async fn queue_depth(&self, now: Timestamp) -> Result<QueueDepth>;
+    /// Endpoints with deliveries waiting for a retry, most first, at most `limit`.
+    async fn retrying_endpoints(&self, limit: u32) -> Result<Vec<RetryingEndpoint>>;
+    /// The application and URL of each of `endpoints` that exists, in no set order.
+    async fn endpoint_refs(&self, endpoints: &[EndpointId]) -> Result<Vec<EndpointRef>>;
+    /// How many endpoints and messages each of `apps` has, in no set order.
+    async fn application_counts(&self, apps: &[AppId]) -> Result<Vec<AppCounts>>;
+    /// The message log as `list_messages`, only messages with a delivery in `status`.
+    async fn list_messages_by_delivery_status(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+        status: AttemptStatus,
+    ) -> Result<Page<Message>>;
 }
 
 /// The delivery queue's hot path (intake, claim, record) and what running beside other nodes

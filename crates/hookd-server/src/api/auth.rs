@@ -1,12 +1,16 @@
 //! Auth: the `Caller` extractor checks the bearer token and says what it may reach.
+//!
+//! Architecture Invariant: a read-only token (a portal opened for viewing) is refused every
+//! request but reads, here, before any handler runs: the web UI hides its buttons, but the API
+//! is what holds to it.
 
 use std::time::Instant;
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use hookd_core::AppId;
+use axum::http::{HeaderMap, Method};
+use hookd_core::{AppId, Timestamp};
 use hookd_store::TokenScope;
 
 use crate::api::ApiError;
@@ -20,15 +24,17 @@ pub struct Caller {
     /// The stored hash of the token presented: what logout deletes, and what idempotency keys
     /// belong to.
     pub token_hash: String,
+    /// When the token stops working; `None`: never.
+    pub expires_at: Option<Timestamp>,
 }
 
 impl Caller {
     /// Fails unless this caller may reach the application.
     pub fn check_app(&self, app: &AppId) -> Result<(), ApiError> {
-        match &self.scope {
-            TokenScope::Admin => Ok(()),
-            TokenScope::Application(own) if own == app => Ok(()),
-            TokenScope::Application(_) => Err(ApiError::Forbidden),
+        match self.scope.app() {
+            None => Ok(()),
+            Some(own) if own == app => Ok(()),
+            Some(_) => Err(ApiError::Forbidden),
         }
     }
 
@@ -36,7 +42,9 @@ impl Caller {
     pub fn check_admin(&self) -> Result<(), ApiError> {
         match self.scope {
             TokenScope::Admin => Ok(()),
-            TokenScope::Application(_) => Err(ApiError::Forbidden),
+            TokenScope::Application(_) | TokenScope::ApplicationReadOnly(_) => {
+                Err(ApiError::Forbidden)
+            }
         }
     }
 }
@@ -76,6 +84,7 @@ impl Caller {
         Ok(Caller {
             scope: record.scope,
             token_hash,
+            expires_at: record.expires_at,
         })
     }
 }
@@ -86,9 +95,18 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
+        let caller = match parts.extensions.get::<Caller>() {
+            Some(caller) => caller.clone(),
+            None => Caller::authenticate(&parts.headers, state).await?,
+        };
+        if caller.scope.is_read_only() && !reads(&parts.method, parts.uri.path()) {
+            return Err(ApiError::ReadOnly);
         }
-        Caller::authenticate(&parts.headers, state).await
+        Ok(caller)
     }
+}
+
+/// What a read-only token may do: read, and end itself.
+fn reads(method: &Method, path: &str) -> bool {
+    method == Method::GET || method == Method::HEAD || path.ends_with("/auth/logout")
 }

@@ -1,9 +1,9 @@
 //! Authentication (`/auth/...`): `app-portal-access`, which mints a token that reaches one
 //! application only, and `logout`, which ends the token that calls it.
 //!
-//! The portal URL points at `/portal` on this server, the token in its fragment (never sent to
-//! a server or written to its logs). hookd serves no portal UI there yet; the token works with
-//! the API and the SDKs now.
+//! The portal URL points at `/portal` on this server (the web UI, `crate::ui`), the token in
+//! its fragment (never sent to a server or written to its logs). The token works with the API
+//! and the SDKs as well.
 
 use std::time::Duration;
 
@@ -55,7 +55,10 @@ async fn app_portal_access(
         },
     };
     let now = state.clock.now();
-    let scope = TokenScope::Application(app.id);
+    let scope = match body.read_only {
+        Some(true) => TokenScope::ApplicationReadOnly(app.id),
+        _ => TokenScope::Application(app.id),
+    };
     let until = Some(now.saturating_add(expiry));
     let token = token::create_until(state.store.as_ref(), scope, now, until).await?;
     let url = format!("{}/portal#token={token}", base_url(&headers, &state));

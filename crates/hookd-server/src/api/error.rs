@@ -6,7 +6,7 @@
 //! | 400 | `endpoint_verification_failed` | the endpoint did not pass the ownership challenge |
 //! | 400 | `missing_payload` | the message's payload was removed (expunged or expired): it cannot be sent again |
 //! | 401 | `authentication_failed` | missing or unknown bearer token |
-//! | 403 | `forbidden` | the token may not reach this application |
+//! | 403 | `forbidden` | the token may not reach this application, or may only read it |
 //! | 404 | `not_found` | unknown application, endpoint, message or attempt |
 //! | 409 | `conflict` | a uid or event id is taken |
 //! | 413 | `payload_too_large` | the body is over `max_payload_bytes` |
@@ -35,6 +35,8 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("this token may not reach that application")]
     Forbidden,
+    #[error("this token is read-only: it may look, not change anything")]
+    ReadOnly,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -65,7 +67,7 @@ impl ApiError {
             }
             ApiError::MissingPayload => (StatusCode::BAD_REQUEST, "missing_payload"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_failed"),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Forbidden | ApiError::ReadOnly => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use hookd_api::{ListResponse, MessageIn, MessageOut};
 use hookd_core::name::{CHANNEL_MAX, EVENT_TYPE_MAX, UID_MAX};
-use hookd_core::{AppId, Message, MessageId};
+use hookd_core::{AppId, AttemptStatus, Message, MessageId};
 use hookd_store::{MessageFilter, NewMessage, Ordering};
 use serde_json::value::RawValue;
 
@@ -107,8 +107,9 @@ async fn message_app(state: &AppState, id_or_uid: &str) -> Result<Option<AppId>,
     Ok(found)
 }
 
-/// Newest first. Filters: `event_types`, `channel`, `before`, `after`; `with_content=false`
-/// leaves payloads out.
+/// Newest first. Filters: `event_types`, `channel`, `before`, `after`, and hookd's own
+/// `status` (0 success, 1 pending, 2 fail, 3 sending: messages with a delivery in it);
+/// `with_content=false` leaves payloads out.
 async fn list_messages(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,7 +125,17 @@ async fn list_messages(
         after: query.time("after")?,
     };
     let with_content = query.flag("with_content", true)?;
-    let page = state.store.list_messages(&app.id, &page, &filter).await?;
+    let page = match query.integer("status")? {
+        None => state.store.list_messages(&app.id, &page, &filter).await?,
+        Some(code) => {
+            let status = AttemptStatus::from_code(code)
+                .ok_or_else(|| ApiError::invalid(&["query", "status"], "must be 0, 1, 2 or 3"))?;
+            let store = &state.store;
+            store
+                .list_messages_by_delivery_status(&app.id, &page, &filter, status)
+                .await?
+        }
+    };
     Ok(Json(list_out(page, |message| {
         stored_message_out(&message, with_content)
     })?))

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 
+mod api_token;
 mod application;
 mod attempt;
 mod auth_portal;
@@ -16,10 +17,12 @@ mod event_type;
 mod expunge;
 pub mod health;
 pub mod idempotency;
+mod insight;
 mod lookup;
 mod message;
 mod redelivery;
 mod send_example;
+mod session;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -46,6 +49,9 @@ pub fn router(state: AppState) -> Router {
         .merge(event_type::router())
         .merge(send_example::router())
         .merge(auth_portal::router())
+        .merge(session::router())
+        .merge(api_token::router())
+        .merge(insight::router())
         .layer(from_fn_with_state(
             state.clone(),
             idempotency::replay_or_run,

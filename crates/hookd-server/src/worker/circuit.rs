@@ -108,6 +108,21 @@ impl Circuits {
             .collect()
     }
 
+    /// The endpoints whose circuit is open, each with when its next probe may go (`None`: a
+    /// probe is out now), for the web UI.
+    pub fn held(&self) -> Vec<(EndpointId, Option<Timestamp>)> {
+        if self.none_tracked() {
+            return Vec::new();
+        }
+        self.lock()
+            .iter()
+            .filter_map(|(id, circuit)| {
+                let open = circuit.open.as_ref()?;
+                Some((id.clone(), (!open.probing).then_some(open.until)))
+            })
+            .collect()
+    }
+
     /// Whether the endpoint may be given a delivery now.
     pub fn admits(&self, endpoint: &EndpointId, now: Timestamp) -> bool {
         self.lock()
@@ -326,6 +341,21 @@ mod tests {
         // Counting starts again from nothing.
         fail(&circuits, at(7));
         assert!(circuits.admits(&ep(), at(7)));
+    }
+
+    #[test]
+    fn held_lists_the_open_circuits_with_their_next_probe() {
+        let circuits = circuits();
+        fail(&circuits, at(0));
+        fail(&circuits, at(0));
+        assert!(circuits.held().is_empty(), "two in a row: still closed");
+        fail(&circuits, at(0));
+        let held = circuits.held();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].0, ep());
+        assert!(held[0].1.is_some_and(|next| next > at(0)), "{held:?}");
+        circuits.close(&ep());
+        assert!(circuits.held().is_empty());
     }
 
     #[test]

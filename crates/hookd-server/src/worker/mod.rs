@@ -114,6 +114,12 @@ impl WorkerHandle {
         self.circuits.close(endpoint);
         self.wake.notify_one();
     }
+
+    /// The endpoints whose deliveries this node holds as they stopped answering, each with its
+    /// next probe.
+    pub fn held_endpoints(&self) -> Vec<(EndpointId, Option<Timestamp>)> {
+        self.circuits.held()
+    }
 }
 
 /// When the dispatcher next looks at the queue of its own accord, so that a retry recorded for

@@ -1,6 +1,7 @@
 //! hookd-server's integration tests: the real server in-process on 127.0.0.1:0, delivering to
 //! real HTTP receivers on loopback.
 
+mod browser;
 mod challenge;
 mod delivery;
 mod errors;
@@ -21,4 +22,5 @@ mod retries;
 mod rotation;
 mod scratch;
 mod ssrf;
+mod ui;
 mod unreachable;

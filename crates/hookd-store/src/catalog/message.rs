@@ -1,7 +1,7 @@
 //! Messages: lookups, the filtered list, and removing a payload. Storing a batch of them is
 //! the intake's, per backend; storing one for a single endpoint (an example) is here.
 
-use hookd_core::{AppId, EndpointId, Message, MessageId, Timestamp, TriggerType};
+use hookd_core::{AppId, AttemptStatus, EndpointId, Message, MessageId, Timestamp, TriggerType};
 
 use crate::convert::{conflict_as, missing_as, payload_from_column, payload_to_column};
 use crate::sql::{Db, Dialect, Query, Row, first, sql};
@@ -44,15 +44,26 @@ pub(crate) async fn get(db: &dyn Db, app: &AppId, id_or_event_id: &str) -> Resul
         .transpose()
 }
 
+/// With `status`, only messages with an endpoint whose delivery (its newest row, after any
+/// resend) stands so.
 pub(crate) async fn list(
     db: &dyn Db,
     app: &AppId,
     page: &PageQuery,
     filter: &MessageFilter,
+    status: Option<AttemptStatus>,
 ) -> Result<Page<Message>> {
     let window = Window::new(page);
     let mut sql = Query::new(select!("WHERE m.app_id = "));
     sql.bind(app.as_str());
+    if let Some(status) = status {
+        sql.push(" AND EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.status = ")
+            .bind(status.code())
+            .push(
+                " AND d.id = (SELECT MAX(x.id) FROM deliveries x
+                              WHERE x.msg_id = d.msg_id AND x.endpoint_id = d.endpoint_id))",
+            );
+    }
     let types = filter.event_types.as_deref();
     push_message_filter(&mut sql, db.dialect(), types, filter.channel.as_deref());
     push_time_filter(&mut sql, "m.created_at", filter.before, filter.after);

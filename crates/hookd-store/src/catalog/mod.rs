@@ -8,6 +8,7 @@ mod destination;
 mod endpoint;
 mod event_type;
 mod idempotency;
+mod insight;
 mod message;
 mod queue;
 mod redeliver;
@@ -18,16 +19,19 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use hookd_core::{
-    AppId, Application, Attempt, Endpoint, EndpointId, EventType, Message, MessageId, Timestamp,
+    AppId, Application, Attempt, AttemptStatus, Endpoint, EndpointId, EventType, Message,
+    MessageId, Timestamp,
 };
 
 pub(crate) use endpoint::seal_plaintext;
 
 use crate::sql::Db;
 use crate::{
-    AttemptFilter, Catalog, DeliveryId, Destination, EndpointStats, EventTypeFilter,
-    IdempotencyClaim, IdempotencyKey, Inserted, MessageFilter, Page, PageQuery, Pruned,
-    QueuedMessage, QueuedMessageFilter, Resend, Result, Sealer, StoredResponse, TokenRecord,
+    AppCounts, AttemptBucket, AttemptFilter, Catalog, DeliveryId, Destination, EndpointRef,
+    EndpointStats, EndpointTotals, EventTypeFilter, IdempotencyClaim, IdempotencyKey, Inserted,
+    MessageFilter, Page, PageQuery, Pruned, QueueDepth, QueuedMessage, QueuedMessageFilter,
+    Resend, Result, RetryingEndpoint, Sealer, SeriesOf, StoredResponse, TokenRecord,
+    TokenSummary,
 };
 
 /// A store whose catalog is this module's: it gives the database to run it on, and the
@@ -47,7 +51,7 @@ pub trait Backend: Send + Sync + 'static {
 #[async_trait]
 impl<B: Backend> Catalog for B {
     async fn insert_token(&self, record: &TokenRecord) -> Result<()> {
-        token::insert(self.db(), record).await
+        token::insert(self.db(), record, None).await
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>> {
@@ -172,7 +176,7 @@ impl<B: Backend> Catalog for B {
         page: &PageQuery,
         filter: &MessageFilter,
     ) -> Result<Page<Message>> {
-        message::list(self.db(), app, page, filter).await
+        message::list(self.db(), app, page, filter, None).await
     }
 
     async fn expunge_message_payload(&self, app: &AppId, msg: &MessageId) -> Result<bool> {
@@ -301,5 +305,57 @@ impl<B: Backend> Catalog for B {
 
     async fn prune_before(&self, cutoff: Timestamp, limit: u32) -> Result<Pruned> {
         retention::prune_before(self.db(), cutoff, limit).await
+    }
+
+    async fn insert_named_token(&self, record: &TokenRecord, name: &str) -> Result<()> {
+        token::insert(self.db(), record, Some(name)).await
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<TokenSummary>> {
+        token::list_admin(self.db()).await
+    }
+
+    async fn attempt_series(
+        &self,
+        of: SeriesOf<'_>,
+        since: Timestamp,
+        until: Timestamp,
+        bucket_ms: i64,
+    ) -> Result<Vec<AttemptBucket>> {
+        insight::attempt_series(self.db(), of, (since, until), bucket_ms).await
+    }
+
+    async fn attempt_totals_by_endpoint(
+        &self,
+        app: &AppId,
+        since: Timestamp,
+    ) -> Result<Vec<EndpointTotals>> {
+        insight::attempt_totals(self.db(), app, since).await
+    }
+
+    async fn queue_depth(&self, now: Timestamp) -> Result<QueueDepth> {
+        insight::queue_depth(self.db(), now).await
+    }
+
+    async fn retrying_endpoints(&self, limit: u32) -> Result<Vec<RetryingEndpoint>> {
+        insight::retrying_endpoints(self.db(), limit).await
+    }
+
+    async fn endpoint_refs(&self, endpoints: &[EndpointId]) -> Result<Vec<EndpointRef>> {
+        insight::endpoint_refs(self.db(), endpoints).await
+    }
+
+    async fn application_counts(&self, apps: &[AppId]) -> Result<Vec<AppCounts>> {
+        insight::application_counts(self.db(), apps).await
+    }
+
+    async fn list_messages_by_delivery_status(
+        &self,
+        app: &AppId,
+        page: &PageQuery,
+        filter: &MessageFilter,
+        status: AttemptStatus,
+    ) -> Result<Page<Message>> {
+        message::list(self.db(), app, page, filter, Some(status)).await
     }
 }

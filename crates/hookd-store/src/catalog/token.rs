@@ -4,19 +4,19 @@ use hookd_core::{AppId, Timestamp};
 
 use crate::convert::conflict_as;
 use crate::sql::{Db, first, sql};
-use crate::{Result, StoreError, TokenRecord, TokenScope};
+use crate::{Result, StoreError, TokenRecord, TokenScope, TokenSummary};
 
-pub(crate) async fn insert(db: &dyn Db, record: &TokenRecord) -> Result<()> {
-    let app_id = match &record.scope {
-        TokenScope::Admin => None,
-        TokenScope::Application(app) => Some(app.as_str()),
-    };
+/// Stores the token; `name` is what the operator called an admin token (the console's).
+pub(crate) async fn insert(db: &dyn Db, record: &TokenRecord, name: Option<&str>) -> Result<()> {
     db.execute(sql!(
-        "INSERT INTO tokens (hash, app_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO tokens (hash, app_id, created_at, expires_at, read_only, name)
+         VALUES ($1, $2, $3, $4, $5, $6)",
         &record.hash,
-        app_id,
+        record.scope.app().map(AppId::as_str),
         record.created_at,
         record.expires_at,
+        record.scope.is_read_only(),
+        name,
     ))
     .await
     .map_err(conflict_as("token"))?;
@@ -26,17 +26,14 @@ pub(crate) async fn insert(db: &dyn Db, record: &TokenRecord) -> Result<()> {
 pub(crate) async fn find(db: &dyn Db, hash: &str) -> Result<Option<TokenRecord>> {
     let rows = db
         .fetch(sql!(
-            "SELECT hash, app_id, created_at, expires_at FROM tokens WHERE hash = $1",
+            "SELECT hash, app_id, created_at, expires_at, read_only FROM tokens WHERE hash = $1",
             hash
         ))
         .await?;
     let Some(row) = first(rows) else {
         return Ok(None);
     };
-    let scope = match row.opt_text("app_id")? {
-        None => TokenScope::Admin,
-        Some(app) => TokenScope::Application(AppId::from_stored(app)),
-    };
+    let scope = TokenScope::from_columns(row.opt_text("app_id")?, row.bool("read_only")?);
     Ok(Some(TokenRecord {
         hash: row.text("hash")?,
         scope,
@@ -56,4 +53,27 @@ pub(crate) async fn delete(db: &dyn Db, hash: &str) -> Result<bool> {
         .execute(sql!("DELETE FROM tokens WHERE hash = $1", hash))
         .await?;
     Ok(deleted > 0)
+}
+
+/// The most tokens `list_admin` returns: a console lists a handful, not a table.
+const LIST_CAP: u32 = 1000;
+
+/// Every admin token, oldest first, so the first token an install made leads the list.
+pub(crate) async fn list_admin(db: &dyn Db) -> Result<Vec<TokenSummary>> {
+    let rows = db
+        .fetch(sql!(
+            "SELECT hash, name, created_at FROM tokens WHERE app_id IS NULL
+             ORDER BY created_at, hash LIMIT $1",
+            LIST_CAP
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(TokenSummary {
+                hash: row.text("hash")?,
+                name: row.opt_text("name")?,
+                created_at: Timestamp(row.int("created_at")?),
+            })
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_subscribers_version.sql"),
     include_str!("../../migrations/sqlite/0006_prune_by_id.sql"),
     include_str!("../../migrations/sqlite/0007_lean_indexes.sql"),
+    include_str!("../../migrations/sqlite/0008_console_tokens.sql"),
 ];
 
 /// Applies the migrations the database lacks, all in one transaction.
@@ -90,7 +91,7 @@ mod tests {
         let version: i64 = new
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 7);
+        assert_eq!(version, MIGRATIONS.len() as i64);
         let mut stmt = new
             .prepare("SELECT rowid, id FROM messages ORDER BY rowid")
             .unwrap();

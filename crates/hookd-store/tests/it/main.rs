@@ -10,6 +10,7 @@ mod endpoints;
 mod event_types;
 mod fixtures;
 mod idempotency;
+mod insight;
 mod messages;
 mod pagination;
 mod postgres;
