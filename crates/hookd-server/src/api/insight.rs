@@ -19,8 +19,8 @@ use hookd_core::{AppId, Timestamp};
 use hookd_store::{AttemptBucket, SeriesOf};
 
 use crate::api::application::find_application;
-use crate::api::lookup::find_endpoint;
 use crate::api::extract::{Json, Path, QueryParams};
+use crate::api::lookup::find_endpoint;
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 

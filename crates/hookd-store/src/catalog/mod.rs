@@ -29,9 +29,8 @@ use crate::sql::Db;
 use crate::{
     AppCounts, AttemptBucket, AttemptFilter, Catalog, DeliveryId, Destination, EndpointRef,
     EndpointStats, EndpointTotals, EventTypeFilter, IdempotencyClaim, IdempotencyKey, Inserted,
-    MessageFilter, Page, PageQuery, Pruned, QueueDepth, QueuedMessage, QueuedMessageFilter,
-    Resend, Result, RetryingEndpoint, Sealer, SeriesOf, StoredResponse, TokenRecord,
-    TokenSummary,
+    MessageFilter, Page, PageQuery, Pruned, QueueDepth, QueuedMessage, QueuedMessageFilter, Resend,
+    Result, RetryingEndpoint, Sealer, SeriesOf, StoredResponse, TokenRecord, TokenSummary,
 };
 
 /// A store whose catalog is this module's: it gives the database to run it on, and the
