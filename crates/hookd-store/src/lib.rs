@@ -35,7 +35,7 @@ use hookd_core::{
 };
 
 pub use database::{Database, DatabaseUrl};
-pub use idempotency::{IdempotencyClaim, IdempotencyKey, StoredResponse};
+pub use idempotency::{IdempotencyClaim, IdempotencyKey, KeyedIntake, StoredResponse};
 pub use insight::{
     AppCounts, AttemptBucket, EndpointRef, EndpointTotals, QueueDepth, RetryingEndpoint, SeriesOf,
 };
@@ -76,6 +76,16 @@ pub enum StoreError {
         "a stored secret does not open with this secret_key: is it the key it was sealed with?"
     )]
     WrongSecretKey,
+    /// A keyed message whose idempotency key answered the same request before: nothing was
+    /// stored, and this is that answer, to give again.
+    #[error("this idempotency-key answered the same request before")]
+    AlreadyAnswered(StoredResponse),
+    /// A keyed message whose idempotency key answered another request: nothing was stored.
+    #[error("this idempotency-key was used for another request")]
+    KeyReused,
+    /// A keyed message whose idempotency key a request still running holds.
+    #[error("a request with this idempotency-key is still running")]
+    KeyInProgress,
     /// The database is reachable but not set up for hookd, e.g. its search_path names no schema.
     #[error("database misconfigured: {0}")]
     Misconfigured(String),

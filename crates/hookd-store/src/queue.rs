@@ -6,16 +6,34 @@ use hookd_core::{
     AppId, Attempt, AttemptStatus, Endpoint, EndpointId, Message, MessageId, Timestamp, TriggerType,
 };
 
-use crate::MessageFilter;
+use crate::{KeyedIntake, MessageFilter};
 
 /// The store's own key for one queued delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeliveryId(pub i64);
 
-/// A message to store and fan out, due for its first attempt at `message.created_at`.
+/// A message to store and fan out, due for its first attempt at `message.created_at`; with an
+/// idempotency key, answered in the same transaction (`KeyedIntake`).
 #[derive(Clone, Debug)]
 pub struct NewMessage {
     pub message: Message,
+    pub keyed: Option<KeyedIntake>,
+}
+
+impl NewMessage {
+    pub fn new(message: Message) -> NewMessage {
+        NewMessage {
+            message,
+            keyed: None,
+        }
+    }
+
+    pub fn keyed(message: Message, keyed: KeyedIntake) -> NewMessage {
+        NewMessage {
+            message,
+            keyed: Some(keyed),
+        }
+    }
 }
 
 /// What `insert_messages` did with one message.

@@ -11,6 +11,7 @@
 //! | 409 | `conflict` | a uid or event id is taken |
 //! | 413 | `payload_too_large` | the body is over `max_payload_bytes` |
 //! | 422 | (validation list) | a field is missing, has the wrong type or breaks its rule |
+//! | 422 | `idempotency_key_reused` | the `idempotency-key` was sent before with another request |
 //! | 500 | `server_error` | hookd itself broke; the cause is logged, not sent |
 
 use axum::Json;
@@ -45,6 +46,11 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("validation failed")]
     Validation(Vec<ValidationErrorItem>),
+    #[error(
+        "this idempotency-key was used before with another request (method, path or body): \
+         use a new key for a new request"
+    )]
+    KeyReused,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -72,6 +78,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            ApiError::KeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
         }
     }
@@ -82,6 +89,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::KeyReused => ApiError::KeyReused,
+            StoreError::KeyInProgress => ApiError::Conflict(
+                "a request with this idempotency-key is still running; try again later".into(),
+            ),
             other => ApiError::Internal(Box::new(other)),
         }
     }

@@ -2,11 +2,16 @@
 //! path) gets the first one's 2xx response back, status and body, for 12 hours; it does not run
 //! twice. SDKs send a key with every POST and reuse it on their own retries.
 //!
-//! The keys live in the store, so this holds across nodes. A request that finds its key held
-//! by one still running waits for it (polling the store, for at most `WAIT_LIMIT`), then
-//! replays what it answered. Only 2xx answers are kept: after an error, the same key runs the
-//! request again. The request runs in a task of its own, so a client that hangs up cannot
-//! leave its key held: the answer is stored either way.
+//! The keys live in the store, so this holds across nodes. A key is bound to its request: a
+//! digest of the method, path and body is stored with it, and a repeat with another request is
+//! refused (422 `idempotency_key_reused`, as Stripe does). A request that finds its key held by
+//! one still running waits for it (polling the store, for at most `WAIT_LIMIT`), then replays
+//! what it answered. Only 2xx answers are kept: after an error, the same key runs the request
+//! again. The request runs in a task of its own, so a client that hangs up cannot leave its key
+//! held: the answer is stored either way.
+//!
+//! `POST .../msg`, the one POST on the hot path, is not claimed here: the key goes with the
+//! message (`IntakeKey`) and the commit loop answers it in the message's own transaction.
 
 use std::time::Duration;
 
@@ -15,7 +20,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hookd_store::{IdempotencyClaim, IdempotencyKey, StoredResponse};
+use hookd_core::Timestamp;
+use hookd_store::{IdempotencyClaim, IdempotencyKey, KeyedIntake, StoredResponse};
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::api::{ApiError, Caller};
@@ -51,17 +58,65 @@ pub async fn replay_or_run(
     let path = request
         .uri()
         .path_and_query()
-        .map_or_else(|| request.uri().path(), |p| p.as_str());
+        .map_or_else(|| request.uri().path(), |p| p.as_str())
+        .to_owned();
+    let intake = is_message_intake(request.uri().path());
+    let (parts, body) = request.into_parts();
+    let limit = state.config.max_payload_bytes;
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return ApiError::PayloadTooLarge(limit).into_response();
+    };
     let key = IdempotencyKey {
         token_hash: caller.token_hash.clone(),
         request: format!("POST {path}"),
         key,
+        digest: digest(&path, &body),
     };
+    let mut request = Request::from_parts(parts, Body::from(body));
+    if intake {
+        request.extensions_mut().insert(IntakeKey(key));
+        return next.run(request).await;
+    }
     match claim(&state, &key).await {
         Ok(None) => run_once(state, key, caller, request, next).await,
         Ok(Some(stored)) => replay(stored),
         Err(e) => e.into_response(),
     }
+}
+
+/// The idempotency key of a `POST .../msg`, for the message handler to send with the message.
+#[derive(Clone, Debug)]
+pub struct IntakeKey(pub IdempotencyKey);
+
+impl IntakeKey {
+    /// What the message's transaction stores with the key: `response`, replayed for 12 hours.
+    pub fn answered_with(self, response: StoredResponse, now: Timestamp) -> KeyedIntake {
+        KeyedIntake {
+            key: self.0,
+            response,
+            expires_at: now.saturating_add(KEEP),
+        }
+    }
+}
+
+/// `POST /app/{app}/msg`, with or without the `/api/v1` the router nests it under.
+fn is_message_intake(path: &str) -> bool {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(segments.as_slice(), ["app", app, "msg"] if !app.is_empty())
+}
+
+/// SHA-256 of the request a key is bound to: its method, path and query, and body.
+fn digest(path: &str, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"POST ");
+    hash.update(path.as_bytes());
+    hash.update(b"\n");
+    hash.update(body);
+    hash.finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn client_key(request: &Request) -> Option<String> {
@@ -87,6 +142,7 @@ async fn claim(state: &AppState, key: &IdempotencyKey) -> Result<Option<StoredRe
         {
             IdempotencyClaim::Started => return Ok(None),
             IdempotencyClaim::Done(stored) => return Ok(Some(stored)),
+            IdempotencyClaim::Reused => return Err(ApiError::KeyReused),
             IdempotencyClaim::InProgress => {}
         }
         if Instant::now() + pause > deadline {
@@ -154,7 +210,8 @@ async fn record(state: &AppState, key: &IdempotencyKey, response: Response) -> R
     Response::from_parts(parts, Body::from(body))
 }
 
-fn replay(stored: StoredResponse) -> Response {
+/// The first answer to a request sent again with its key.
+pub fn replay(stored: StoredResponse) -> Response {
     let has_body = !stored.body.is_empty();
     let mut response = Response::new(Body::from(stored.body));
     *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);

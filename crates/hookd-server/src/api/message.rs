@@ -4,17 +4,20 @@
 use std::time::Instant;
 
 use axum::Router;
+use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hookd_api::{ListResponse, MessageIn, MessageOut};
 use hookd_core::name::{CHANNEL_MAX, EVENT_TYPE_MAX, UID_MAX};
 use hookd_core::{AppId, AttemptStatus, Message, MessageId};
-use hookd_store::{MessageFilter, NewMessage, Ordering};
+use hookd_store::{MessageFilter, NewMessage, Ordering, StoreError, StoredResponse};
 use serde_json::value::RawValue;
 
 use crate::api::application::{create_for_message, find_application};
 use crate::api::extract::{Json, Path, QueryParams, check_name, check_name_list, list_out};
+use crate::api::idempotency::{IntakeKey, replay};
 use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 
@@ -42,14 +45,16 @@ pub(super) async fn find_message(
 }
 
 /// 202 once the message and its deliveries are durable; `with_content=false` answers with
-/// `{}` as the payload.
+/// `{}` as the payload. With an idempotency key, the key and this answer are stored in the
+/// message's own transaction, and a repeat gets the first answer back.
 async fn create_message(
     State(state): State<AppState>,
     caller: Caller,
     Path(app_id): Path<String>,
     query: QueryParams,
+    key: Option<Extension<IntakeKey>>,
     Json(body): Json<MessageIn>,
-) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let with_content = query.flag("with_content", true)?;
     let fields = check_message_in(&body)?;
     let app_id = match message_app(&state, &app_id).await? {
@@ -83,8 +88,31 @@ async fn create_message(
         empty_object()
     };
     let out = message_out(&message, payload);
-    state.commits.submit(NewMessage { message }).await?;
-    Ok((StatusCode::ACCEPTED, Json(out)))
+    let Some(Extension(key)) = key else {
+        state.commits.submit(NewMessage::new(message)).await?;
+        return Ok((StatusCode::ACCEPTED, Json(out)).into_response());
+    };
+    let body = serde_json::to_vec(&out).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let response = StoredResponse {
+        status: StatusCode::ACCEPTED.as_u16(),
+        body,
+    };
+    let keyed = key.answered_with(response.clone(), message.created_at);
+    match state.commits.submit(NewMessage::keyed(message, keyed)).await {
+        Ok(_) => Ok(stored_response(response)),
+        Err(StoreError::AlreadyAnswered(first)) => Ok(replay(first)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A stored answer sent the first time, as the handler would have sent it.
+fn stored_response(stored: StoredResponse) -> Response {
+    let mut response = (StatusCode::ACCEPTED, stored.body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// The id of the application a message path names by id or uid. Looked up in the store once a

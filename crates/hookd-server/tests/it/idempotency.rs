@@ -51,12 +51,15 @@ async fn a_repeated_post_gets_the_first_answer_back_and_does_not_run_again() {
         let app = TestApp::on(&backend).await;
         let first = post(&app, "/app", "k1", json!({ "name": "Acme" })).await;
         assert_eq!((first.0, first.1), (201, false), "{}", first.2);
-        let again = post(&app, "/app", "k1", json!({ "name": "Something else" })).await;
+        let again = post(&app, "/app", "k1", json!({ "name": "Acme" })).await;
         assert_eq!(
             again,
             (201, true, first.2.clone()),
             "the same status and body"
         );
+        let other = post(&app, "/app", "k1", json!({ "name": "Something else" })).await;
+        assert_eq!(other.0, 422, "another request with the key: {}", other.2);
+        assert_eq!(other.2["code"], "idempotency_key_reused");
         assert_eq!(app_count(&app).await, 1);
 
         let other_key = post(&app, "/app", "k2", json!({ "name": "Acme" })).await;
@@ -96,8 +99,12 @@ async fn an_error_answer_is_not_kept_so_the_same_key_runs_again() {
     assert_eq!(refused.0, 422);
     let accepted = post(&app, "/app", "k1", json!({ "name": "Acme" })).await;
     assert_eq!((accepted.0, accepted.1), (201, false), "{}", accepted.2);
-    let replayed = post(&app, "/app", "k1", json!({ "name": "" })).await;
+    let replayed = post(&app, "/app", "k1", json!({ "name": "Acme" })).await;
     assert_eq!((replayed.0, replayed.1), (201, true));
+    // The key now stands for the request that succeeded, not the one that failed.
+    let first = post(&app, "/app", "k1", json!({ "name": "" })).await;
+    assert_eq!(first.0, 422);
+    assert_eq!(first.2["code"], "idempotency_key_reused");
     app.shutdown().await;
 }
 
@@ -226,4 +233,33 @@ async fn a_post_without_a_key_or_another_method_is_not_deduplicated() {
     }
     assert_eq!(app_count(&app).await, 2);
     app.shutdown().await;
+}
+
+/// `POST .../msg` answers its key in the message's own transaction: a repeat gets the first
+/// answer (and no second message), another request with the key is refused and stores nothing.
+#[tokio::test]
+async fn a_keyed_message_is_stored_once_and_its_key_bound_to_its_body() {
+    each_backend(async |backend| {
+        let app = TestApp::on(&backend).await;
+        let created = post(&app, "/app", "app-key", json!({ "name": "Acme" })).await;
+        let path = format!("/app/{}/msg", created.2["id"].as_str().unwrap());
+        let msg = json!({ "eventType": "invoice.paid", "payload": { "n": 1 } });
+        let first = post(&app, &path, "m1", msg.clone()).await;
+        assert_eq!((first.0, first.1), (202, false), "{}", first.2);
+        let again = post(&app, &path, "m1", msg).await;
+        assert_eq!(again, (202, true, first.2.clone()), "the first answer, replayed");
+        let other = json!({ "eventType": "invoice.paid", "payload": { "n": 2 } });
+        let refused = post(&app, &path, "m1", other).await;
+        assert_eq!(refused.0, 422, "{}", refused.2);
+        assert_eq!(refused.2["code"], "idempotency_key_reused");
+        let listed = app.call("GET", &path, None).await;
+        let ids: Vec<&Value> = listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| &m["id"])
+            .collect();
+        assert_eq!(ids, [&first.2["id"]], "one message stored");
+    })
+    .await;
 }

@@ -123,9 +123,7 @@ async fn the_sweep_runs_when_the_server_starts() {
         created_at: Timestamp(now.0 - 6 * 86_400_000),
     };
     store
-        .insert_messages(&[NewMessage {
-            message: message.clone(),
-        }])
+        .insert_messages(&[NewMessage::new(message.clone())])
         .await
         .unwrap();
     let token = token::create(store.as_ref(), TokenScope::Admin, now)

@@ -11,10 +11,12 @@ use crate::{IdempotencyClaim, IdempotencyKey, Result, StoreError, StoredResponse
 /// Inserts the key as this request's, or takes over a row that expired: a finished response
 /// past its 12 hours, or a request whose node died mid-way. Returns a row only if it did.
 const CLAIM: &str = "
-    INSERT INTO idempotency_keys (token_hash, request, key, state, status, body, expires_at)
-    VALUES ($1, $2, $3, 'in_progress', NULL, NULL, $4)
+    INSERT INTO idempotency_keys (token_hash, request, key, state, status, body, expires_at,
+                                  request_digest)
+    VALUES ($1, $2, $3, 'in_progress', NULL, NULL, $4, $6)
     ON CONFLICT (token_hash, request, key) DO UPDATE
-        SET state = 'in_progress', status = NULL, body = NULL, expires_at = excluded.expires_at
+        SET state = 'in_progress', status = NULL, body = NULL, expires_at = excluded.expires_at,
+            request_digest = excluded.request_digest
         WHERE idempotency_keys.expires_at <= $5
     RETURNING 1 AS taken";
 
@@ -32,13 +34,14 @@ pub(crate) async fn claim(
             &key.request,
             &key.key,
             lease_until,
-            now
+            now,
+            &key.digest
         ))
         .await?;
     let claim = if taken.is_empty() {
         let rows = tx
             .fetch(sql!(
-                "SELECT state, status, body FROM idempotency_keys
+                "SELECT state, request_digest, status, body FROM idempotency_keys
                  WHERE token_hash = $1 AND request = $2 AND key = $3",
                 &key.token_hash,
                 &key.request,
@@ -49,6 +52,8 @@ pub(crate) async fn claim(
             StoreError::Corrupt("an idempotency key neither taken nor held".into())
         })?;
         IdempotencyClaim::held(
+            key,
+            row.opt_text("request_digest")?,
             row.text("state")?,
             row.opt_int("status")?,
             row.opt_bytes("body")?,

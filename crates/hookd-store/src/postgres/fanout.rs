@@ -11,6 +11,7 @@ use hookd_core::filter::endpoint_wants;
 use hookd_core::{Message, TriggerType};
 use sqlx::{PgConnection, PgPool, Row};
 
+use super::keys;
 use super::retry::retrying;
 use super::wakeup::Channel;
 use crate::{Inserted, NewMessage, Result, StoreError};
@@ -87,18 +88,37 @@ async fn insert_once(
     .await?
     .into_iter()
     .collect();
-    let live: Vec<&Message> = batch
+    let live: Vec<&NewMessage> = batch
         .iter()
-        .map(|m| &m.message)
-        .filter(|m| apps.contains(m.app_id.as_str()))
+        .filter(|m| apps.contains(m.message.app_id.as_str()))
         .collect();
-    let stored = insert_rows(&mut tx, &live).await?;
+    let now = live.iter().map(|m| m.message.created_at.as_millis()).max();
+    let mut held: HashMap<&str, StoreError> = keys::answer(&mut tx, &live, now.unwrap_or(0))
+        .await?
+        .into_iter()
+        .map(|(at, answer)| (live[at].message.id.as_str(), answer))
+        .collect();
+    let free: Vec<&NewMessage> = live
+        .into_iter()
+        .filter(|m| !held.contains_key(m.message.id.as_str()))
+        .collect();
+    let rows: Vec<&Message> = free.iter().map(|m| &m.message).collect();
+    let stored = insert_rows(&mut tx, &rows).await?;
+    let refused = free
+        .iter()
+        .filter(|m| !stored.contains(m.message.id.as_str()))
+        .filter_map(|m| m.keyed.as_ref().map(|k| &k.key));
+    keys::forget(&mut tx, refused).await?;
     let subscribers = enabled_endpoints(&mut tx, &app_ids).await?;
     let mut queued = Queued::default();
     let mut results = Vec::with_capacity(batch.len());
-    for NewMessage { message } in batch {
+    for NewMessage { message, .. } in batch {
         if !apps.contains(message.app_id.as_str()) {
             results.push(Err(StoreError::NotFound("application")));
+            continue;
+        }
+        if let Some(answer) = held.remove(message.id.as_str()) {
+            results.push(Err(answer));
             continue;
         }
         if !stored.contains(message.id.as_str()) {

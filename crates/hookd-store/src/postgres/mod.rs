@@ -14,6 +14,7 @@ mod claim;
 mod column;
 mod db;
 mod fanout;
+mod keys;
 mod queue;
 mod retention;
 mod retry;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_event_types_idempotency_retention.sql"),
     include_str!("../../migrations/postgres/0004_claim_by_endpoint.sql"),
     include_str!("../../migrations/postgres/0005_console_tokens.sql"),
+    include_str!("../../migrations/postgres/0006_idempotency_digest.sql"),
 ];
 
 /// The first key of the advisory lock: "hook" in ASCII. The second is the schema's hash.

@@ -18,6 +18,7 @@ use hookd_core::filter::endpoint_wants;
 use hookd_core::{AttemptStatus, EndpointId, Message, TriggerType};
 use rusqlite::{Connection, OptionalExtension};
 
+use super::keys::{Key, Keys};
 use super::queue::{light, record, transaction};
 use super::rows::MultiRow;
 use super::threads::Writing;
@@ -161,7 +162,9 @@ pub(super) fn write(
     }
     transaction(conn, || {
         let endpoints = subscribers.for_batch(conn, batch)?;
-        let plan = plan(conn, batch, &endpoints, handoff)?;
+        let mut keys = Keys::default();
+        let plan = plan(conn, batch, &endpoints, handoff, &mut keys)?;
+        keys.store(conn)?;
         MESSAGES.run(conn, &plan.messages, |b, &at| {
             let m = &batch[at].message;
             b.bind(m.id.as_str())?;
@@ -245,11 +248,12 @@ struct Plan {
     inserted: Vec<Result<Inserted>>,
 }
 
-fn plan<'a>(
+fn plan<'a, 'b>(
     conn: &Connection,
-    batch: &[NewMessage],
+    batch: &'b [NewMessage],
     endpoints: &'a HashMap<String, Endpoints>,
     handoff: Option<&'a Handoff>,
+    keys: &mut Keys<'b>,
 ) -> Result<Plan> {
     let mut room = handoff.map(Room::new);
     let mut plan = Plan {
@@ -261,11 +265,18 @@ fn plan<'a>(
     };
     let mut queued_to = HashSet::new();
     let mut event_ids = HashSet::new();
-    for (at, NewMessage { message }) in batch.iter().enumerate() {
+    for (at, NewMessage { message, keyed }) in batch.iter().enumerate() {
         let Some(subscribers) = endpoints.get(message.app_id.as_str()) else {
             plan.inserted.push(Err(StoreError::NotFound("application")));
             continue;
         };
+        // The key first: a repeat of a message with an event id is answered, not refused.
+        if let Some(keyed) = keyed
+            && let Key::Held(answer) = keys.look_up(conn, keyed, message.created_at.as_millis())?
+        {
+            plan.inserted.push(Err(answer));
+            continue;
+        }
         if let Some(event_id) = &message.event_id
             && (!event_ids.insert((message.app_id.as_str(), event_id.as_str()))
                 || event_id_taken(conn, message)?)
@@ -293,6 +304,9 @@ fn plan<'a>(
                 }
                 None => plan.queued.push((at, endpoint.clone())),
             }
+        }
+        if let Some(keyed) = keyed {
+            keys.take(keyed);
         }
         plan.messages.push(at);
         plan.inserted.push(Ok(Inserted {

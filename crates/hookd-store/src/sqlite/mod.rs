@@ -9,6 +9,7 @@
 
 mod connection;
 mod intake;
+mod keys;
 mod queue;
 mod rows;
 mod schema;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_prune_by_id.sql"),
     include_str!("../../migrations/sqlite/0007_lean_indexes.sql"),
     include_str!("../../migrations/sqlite/0008_console_tokens.sql"),
+    include_str!("../../migrations/sqlite/0009_idempotency_digest.sql"),
 ];
 
 /// Applies the migrations the database lacks, all in one transaction.

@@ -114,7 +114,7 @@ pub async fn new_endpoint(store: &dyn Store, ep: Endpoint) -> Endpoint {
 pub async fn send(store: &dyn Store, messages: &[Message]) -> Vec<Inserted> {
     let batch: Vec<NewMessage> = messages
         .iter()
-        .map(|m| NewMessage { message: m.clone() })
+        .map(|m| NewMessage::new(m.clone()))
         .collect();
     let results = store.insert_messages(&batch).await.unwrap();
     results

@@ -1,19 +1,21 @@
 //! Idempotency keys: claimed once, completed or released, replayed until they expire; and
 //! the deletes of the sweep and of logout.
 
-use hookd_core::Timestamp;
+use hookd_core::{Message, Timestamp};
 use hookd_store::{
-    IdempotencyClaim, IdempotencyKey, Store, StoredResponse, TokenRecord, TokenScope,
+    IdempotencyClaim, IdempotencyKey, KeyedIntake, NewMessage, PageQuery, Store, StoreError,
+    StoredResponse, TokenRecord, TokenScope,
 };
 
 use crate::each_store;
-use crate::fixtures::{T0, at};
+use crate::fixtures::{T0, at, endpoint, message, new_app, new_endpoint};
 
 fn key(token: &str, request: &str, key: &str) -> IdempotencyKey {
     IdempotencyKey {
         token_hash: token.to_owned(),
         request: request.to_owned(),
         key: key.to_owned(),
+        digest: "d1".to_owned(),
     }
 }
 
@@ -155,6 +157,154 @@ async fn a_deleted_token_is_gone_and_its_expiry_says_whether_it_works() {
         assert!(store.delete_token("portal").await.unwrap());
         assert!(!store.delete_token("portal").await.unwrap());
         assert_eq!(store.find_token("portal").await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_sent_again_with_another_request_is_refused_and_keeps_its_answer() {
+    each_store(async |store| {
+        let k = key("t", "POST /app", "k1");
+        assert_eq!(claim(store, &k, T0).await, IdempotencyClaim::Started);
+        let other = IdempotencyKey {
+            digest: "d2".to_owned(),
+            ..k.clone()
+        };
+        assert_eq!(claim(store, &other, at(10)).await, IdempotencyClaim::Reused);
+        store
+            .complete_idempotency_key(&k, &created(), at(43_200_000))
+            .await
+            .unwrap();
+        assert_eq!(claim(store, &other, at(20)).await, IdempotencyClaim::Reused);
+        assert_eq!(
+            claim(store, &k, at(30)).await,
+            IdempotencyClaim::Done(created())
+        );
+    })
+    .await;
+}
+
+/// A keyed message as the handler sends it: answered with `body` for 12 hours.
+fn keyed(message: Message, k: &IdempotencyKey, body: &str) -> NewMessage {
+    let expires_at = Timestamp(message.created_at.0 + 43_200_000);
+    NewMessage::keyed(
+        message,
+        KeyedIntake {
+            key: k.clone(),
+            response: StoredResponse {
+                status: 202,
+                body: body.as_bytes().to_vec(),
+            },
+            expires_at,
+        },
+    )
+}
+
+async fn count_messages(store: &dyn Store, app: &hookd_core::AppId) -> usize {
+    let page = PageQuery {
+        limit: 250,
+        ..PageQuery::default()
+    };
+    let filter = hookd_store::MessageFilter::default();
+    store
+        .list_messages(app, &page, &filter)
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+/// The intake takes a keyed message's key in the message's own transaction: a repeat of the
+/// request gets the first answer and stores nothing, another request with the key is refused,
+/// two in one batch are answered as one, and an expired key is taken again.
+#[tokio::test]
+async fn the_intake_answers_a_keyed_message_once_in_its_own_transaction() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        new_endpoint(store, endpoint(&app.id)).await;
+        let k = key("t", "POST /app/x/msg", "k1");
+        let first = keyed(message(&app.id, "a"), &k, r#"{"id":"first"}"#);
+        let results = store.insert_messages(&[first]).await.unwrap();
+        assert_eq!(results[0].as_ref().unwrap().deliveries, 1);
+
+        let again = keyed(message(&app.id, "a"), &k, r#"{"id":"again"}"#);
+        let other = keyed(
+            message(&app.id, "a"),
+            &IdempotencyKey {
+                digest: "d2".to_owned(),
+                ..k.clone()
+            },
+            r#"{"id":"other"}"#,
+        );
+        let k2 = key("t", "POST /app/x/msg", "k2");
+        let twins = [
+            keyed(message(&app.id, "a"), &k2, r#"{"id":"twin"}"#),
+            keyed(message(&app.id, "a"), &k2, r#"{"id":"twin2"}"#),
+        ];
+        let batch = [vec![again, other], twins.to_vec()].concat();
+        let results = store.insert_messages(&batch).await.unwrap();
+        match &results[0] {
+            Err(StoreError::AlreadyAnswered(stored)) => {
+                assert_eq!(stored.body, br#"{"id":"first"}"#);
+                assert_eq!(stored.status, 202);
+            }
+            other => panic!("a repeat is answered: {other:?}"),
+        }
+        assert!(matches!(results[1], Err(StoreError::KeyReused)), "{:?}", results[1]);
+        assert!(results[2].is_ok(), "the first of two with one key goes in");
+        match &results[3] {
+            Err(StoreError::AlreadyAnswered(stored)) => {
+                assert_eq!(stored.body, br#"{"id":"twin"}"#);
+            }
+            other => panic!("the second of two is answered as the first: {other:?}"),
+        }
+        assert_eq!(count_messages(store, &app.id).await, 2);
+        // The key answers the same through the slow path's claim.
+        assert_eq!(
+            claim(store, &k, at(100)).await,
+            IdempotencyClaim::Done(StoredResponse {
+                status: 202,
+                body: br#"{"id":"first"}"#.to_vec()
+            })
+        );
+
+        // Twelve hours on, the key is free again.
+        let later = Message {
+            created_at: at(43_200_001),
+            ..message(&app.id, "a")
+        };
+        let results = store
+            .insert_messages(&[keyed(later, &k, r#"{"id":"later"}"#)])
+            .await
+            .unwrap();
+        assert!(results[0].is_ok(), "{:?}", results[0]);
+        assert_eq!(count_messages(store, &app.id).await, 3);
+    })
+    .await;
+}
+
+/// A keyed message refused for its event id leaves its key free: only a stored answer is
+/// replayed.
+#[tokio::test]
+async fn a_keyed_message_refused_for_its_event_id_leaves_its_key_free() {
+    each_store(async |store| {
+        let app = new_app(store).await;
+        let taken = Message {
+            event_id: Some("e1".to_owned()),
+            ..message(&app.id, "a")
+        };
+        store.insert_messages(&[NewMessage::new(taken.clone())]).await.unwrap();
+        let k = key("t", "POST /app/x/msg", "k1");
+        let refused = Message {
+            id: message(&app.id, "a").id,
+            ..taken
+        };
+        let results = store
+            .insert_messages(&[keyed(refused, &k, "{}")])
+            .await
+            .unwrap();
+        assert!(matches!(results[0], Err(StoreError::Conflict(_))), "{:?}", results[0]);
+        assert_eq!(claim(store, &k, at(10)).await, IdempotencyClaim::Started);
     })
     .await;
 }

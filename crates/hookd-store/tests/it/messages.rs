@@ -267,7 +267,7 @@ async fn an_event_id_conflict_in_the_middle_of_a_batch_leaves_the_others_committ
         ];
         let new: Vec<_> = batch
             .iter()
-            .map(|m| NewMessage { message: m.clone() })
+            .map(|m| NewMessage::new(m.clone()))
             .collect();
         let results = store.insert_messages(&new).await.unwrap();
 
@@ -311,7 +311,7 @@ async fn a_message_whose_application_was_deleted_fails_alone() {
             message(&kept.id, "c"),
         ]
         .into_iter()
-        .map(|message| NewMessage { message })
+        .map(|message| NewMessage::new(message))
         .collect();
         let results = store.insert_messages(&new).await.unwrap();
 
@@ -348,7 +348,7 @@ async fn a_message_for_an_application_deleted_after_its_endpoints_were_kept_is_r
         // The intake keeps both applications' endpoints from this batch on.
         let first = [message(&kept.id, "a"), message(&gone.id, "b")]
             .into_iter()
-            .map(|message| NewMessage { message })
+            .map(|message| NewMessage::new(message))
             .collect::<Vec<_>>();
         for result in store.insert_messages(&first).await.unwrap() {
             result.unwrap();
@@ -357,7 +357,7 @@ async fn a_message_for_an_application_deleted_after_its_endpoints_were_kept_is_r
 
         let second = [message(&gone.id, "c"), message(&kept.id, "d")]
             .into_iter()
-            .map(|message| NewMessage { message })
+            .map(|message| NewMessage::new(message))
             .collect::<Vec<_>>();
         let results = store.insert_messages(&second).await.unwrap();
         let err = results[0].as_ref().unwrap_err();
@@ -449,9 +449,7 @@ async fn every_batch_fans_out_to_the_endpoints_as_they_are_now() {
         assert_eq!(deliveries(store).await, 1, "enabled again, and one deleted");
 
         assert!(store.delete_application(&app.id).await.unwrap());
-        let batch = [NewMessage {
-            message: message(&app.id, "a"),
-        }];
+        let batch = [NewMessage::new(message(&app.id, "a"))];
         let refused = store.insert_messages(&batch).await.unwrap();
         assert!(
             matches!(refused[0], Err(StoreError::NotFound("application"))),

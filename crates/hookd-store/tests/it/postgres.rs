@@ -204,7 +204,7 @@ async fn an_event_id_sent_to_two_nodes_at_once_is_accepted_once() {
                     event_id: Some(format!("evt-{round}")),
                     ..message(&app, "a")
                 };
-                let batch = [hookd_store::NewMessage { message: msg }];
+                let batch = [hookd_store::NewMessage::new(msg)];
                 node.insert_messages(&batch).await.unwrap().remove(0)
             }));
         }

@@ -49,9 +49,7 @@ fn ids_of(messages: &[&Message]) -> Vec<String> {
 /// `n` new messages of `app`, of event type `a`.
 fn new_messages(app: &AppId, n: usize) -> Vec<NewMessage> {
     (0..n)
-        .map(|_| NewMessage {
-            message: message(app, "a"),
-        })
+        .map(|_| NewMessage::new(message(app, "a")))
         .collect()
 }
 
@@ -451,9 +449,7 @@ async fn one_batch_stores_new_messages_and_records_outcomes() {
 
         let inserted = store
             .write_batch(
-                &[NewMessage {
-                    message: second.clone(),
-                }],
+                &[NewMessage::new(second.clone())],
                 std::slice::from_ref(&delivered),
                 None,
             )
@@ -494,7 +490,7 @@ async fn one_batch_stores_new_messages_and_records_outcomes() {
         assert_eq!(claim(store, 899, 10).await.next_due_at, Some(at(900)));
         let third = message(&first.app_id, "a");
         let alone = store
-            .write_batch(&[NewMessage { message: third }], &[], None)
+            .write_batch(&[NewMessage::new(third)], &[], None)
             .await
             .unwrap()
             .inserted;
@@ -600,12 +596,10 @@ async fn handed_over_deliveries_carry_the_ids_they_were_stored_under() {
             ..message(&app.id, "a")
         };
         send(store, std::slice::from_ref(&taken)).await;
-        let with_event_id = |id: Option<&str>| NewMessage {
-            message: Message {
+        let with_event_id = |id: Option<&str>| NewMessage::new(Message {
                 event_id: id.map(str::to_owned),
                 ..message(&app.id, "a")
-            },
-        };
+            });
         let keyed = vec![
             with_event_id(Some("k1")),
             with_event_id(Some("taken")),
@@ -743,10 +737,8 @@ async fn a_handoff_never_goes_past_its_limit_or_to_a_message_without_payload() {
             ..message(&app.id, "a")
         };
         let messages = vec![
-            NewMessage { message: blank },
-            NewMessage {
-                message: message(&app.id, "a"),
-            },
+            NewMessage::new(blank),
+            NewMessage::new(message(&app.id, "a")),
         ];
         let handoff = handoff(Vec::new(), 5, 2);
 

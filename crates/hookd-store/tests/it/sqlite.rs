@@ -59,9 +59,7 @@ async fn a_commit_of_megabytes_reads_back_whole_from_other_connections_and_after
     let messages = padded(&app, 400, 3_000);
     let batch: Vec<NewMessage> = messages
         .iter()
-        .map(|message| NewMessage {
-            message: message.clone(),
-        })
+        .map(|message| NewMessage::new(message.clone()))
         .collect();
 
     let written = store.write_batch(&batch, &[], None).await.unwrap();
@@ -201,9 +199,7 @@ async fn concurrent_writers_and_readers_never_see_a_busy_database() {
         tasks.push(tokio::spawn(async move {
             let mut claimed = 0;
             for _ in 0..25 {
-                let batch = [NewMessage {
-                    message: message(&app, "a"),
-                }];
+                let batch = [NewMessage::new(message(&app, "a"))];
                 store
                     .insert_messages(&batch)
                     .await
@@ -321,9 +317,7 @@ async fn a_batch_sees_endpoints_another_connection_changed() {
         attempt: attempt(&due[0], AttemptStatus::Success, 200),
         next: NextStep::Delivered,
     };
-    let second = NewMessage {
-        message: message(&app.id, "a"),
-    };
+    let second = NewMessage::new(message(&app.id, "a"));
     let written = store
         .write_batch(std::slice::from_ref(&second), &[outcome], None)
         .await
@@ -365,9 +359,7 @@ async fn a_write_waiting_for_the_file_lock_leaves_the_runtime_free() {
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
 
     let writer = store.clone();
-    let batch = [NewMessage {
-        message: message(&app.id, "a"),
-    }];
+    let batch = [NewMessage::new(message(&app.id, "a"))];
     let mut write = tokio::spawn(async move { writer.insert_messages(&batch).await });
     let started = std::time::Instant::now();
     // The store waits up to 5 s for a lock; the runtime's timer fires long before that.
