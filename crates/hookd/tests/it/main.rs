@@ -1,8 +1,12 @@
 //! Tests of the `hookd` binary as a user runs it: as a separate process.
 
 mod cli;
+mod config;
 mod crash;
+mod first_start;
+mod generated;
 mod listen;
+mod logs;
 mod multinode;
 mod process;
 mod prune;
