@@ -123,24 +123,43 @@ impl Log {
     pub fn follow(&self, pipe: impl std::io::Read + Send + 'static) {
         let log = self.clone();
         std::thread::spawn(move || {
-            let (state, changed) = &*log.state;
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
-                state.lock().unwrap().lines.push(line);
-                changed.notify_all();
+                log.push(line);
             }
-            state.lock().unwrap().closed = true;
-            changed.notify_all();
+            log.close();
         });
+    }
+
+    /// No line will come any more: waits end at once.
+    pub fn close(&self) {
+        let (state, changed) = &*self.state;
+        state.lock().unwrap().closed = true;
+        changed.notify_all();
+    }
+
+    pub fn push(&self, line: String) {
+        let (state, changed) = &*self.state;
+        state.lock().unwrap().lines.push(line);
+        changed.notify_all();
     }
 
     /// The first line that contains `needle`, waiting up to `limit` for it; else all lines.
     pub fn wait_for(&self, needle: &str, limit: Duration) -> Result<String, String> {
+        self.wait_until(|line| line.contains(needle), limit)
+    }
+
+    /// The first line `wanted` accepts, waiting up to `limit` for it; else all lines.
+    pub fn wait_until(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+        limit: Duration,
+    ) -> Result<String, String> {
         let deadline = std::time::Instant::now() + limit;
         let (state, changed) = &*self.state;
         let mut seen = state.lock().unwrap();
         loop {
-            if let Some(line) = seen.lines.iter().find(|line| line.contains(needle)) {
+            if let Some(line) = seen.lines.iter().find(|line| wanted(line)) {
                 return Ok(line.clone());
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
