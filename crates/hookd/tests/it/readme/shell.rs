@@ -165,18 +165,8 @@ impl Session {
         let reads = (command.starts_with("curl ") && !command.contains(" -X "))
             || command.starts_with("hookd attempts ");
         self.shell(shell).last_read = reads.then(|| command.to_owned());
-        let env = self.shell(shell).env.clone();
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .env_clear()
-            .envs(&env)
-            .current_dir(&self.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut sh = self.command(shell, "sh");
+        let child = sh.arg("-c").arg(command).spawn().unwrap();
         let (done, result) = mpsc::channel();
         std::thread::spawn(move || done.send(child.wait_with_output()));
         let out = result
@@ -199,6 +189,19 @@ impl Session {
         }
     }
 
+    /// `program` as `shell` runs it: its variables, the session's directory, output piped.
+    fn command(&mut self, shell: &str, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .envs(&self.shell(shell).env)
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
     /// Starts a command that runs until stopped, and waits until it says it is ready.
     fn start(&mut self, shell: &str, command: &str, ready: &str) {
         self.interrupt(shell);
@@ -214,18 +217,8 @@ impl Session {
                 None => break word,
             }
         };
-        let env = self.shell(shell).env.clone();
-        let mut child = Command::new(program)
-            .args(words)
-            .env_clear()
-            .envs(&env)
-            .envs(assignments)
-            .current_dir(&self.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut program = self.command(shell, program);
+        let mut child = program.args(words).envs(assignments).spawn().unwrap();
         let screen = Log::default();
         follow(
             child.stdout.take().unwrap(),
