@@ -97,16 +97,7 @@ fn a_second_serve_on_the_same_data_directory_refuses_to_start_and_names_the_firs
 
     // The commands documented as safe beside a running server still run.
     create_token(dir.path());
-    let out = hookd()
-        .args(["prune", "--older-than", "30d", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::prune::prune(dir.path(), "30d");
 
     // The lock goes with the process, however it ends.
     let mut first = first;
