@@ -104,6 +104,11 @@ impl AllowList {
         Ok(AllowList(nets))
     }
 
+    /// The networks listed.
+    pub fn networks(&self) -> &[IpNet] {
+        &self.0
+    }
+
     /// Whether a listed network holds `ip`, or the IPv4 address that an IPv4-mapped `ip` stands for.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let unmapped = ip.to_canonical();
@@ -115,7 +120,10 @@ impl AllowList {
 
 /// An address hookd refused to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("address {0} is not allowed (private, loopback or reserved range)")]
+#[error(
+    "address {0} is not allowed (private, loopback or reserved range; the operator allows a \
+     network with the option allowed_networks or serve's --allow-network)"
+)]
 pub struct ForbiddenAddress(pub IpAddr);
 
 /// `Ok` if hookd may call `ip`: it is public, or the operator allow-listed it.
@@ -279,9 +287,16 @@ mod tests {
     fn blocked_addresses_fail_vetting_with_a_message_naming_them() {
         let err = vet(ip("169.254.169.254"), &AllowList::default()).unwrap_err();
         assert_eq!(err, ForbiddenAddress(ip("169.254.169.254")));
-        assert_eq!(
-            err.to_string(),
-            "address 169.254.169.254 is not allowed (private, loopback or reserved range)"
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "address 169.254.169.254 is not allowed (private, loopback or reserved range"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("allowed_networks") && text.contains("--allow-network"),
+            "the message says how an operator allows it: {text}"
         );
     }
 

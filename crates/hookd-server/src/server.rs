@@ -158,6 +158,7 @@ impl Server {
         } else {
             api::health::standalone(state.clone())
         };
+        let routes = routes.layer(axum::middleware::from_fn(log_request));
         // Older SDKs call paths with a trailing slash; route them as without.
         let app = NormalizePathLayer::trim_trailing_slash().layer(routes);
         drop(state);
@@ -177,6 +178,21 @@ impl Server {
         let _ = commits.await;
         served.map_err(ServerError::Serve)
     }
+}
+
+/// One line per request at `debug`: method, path, status and time. Never the query or the
+/// headers, where tokens may travel.
+async fn log_request(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::debug!(%method, path, status = response.status().as_u16(), ms, "request");
+    response
 }
 
 /// On first start no token exists: make an admin token and return it, to be shown once.

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::client;
-use crate::config::{self, Overrides};
-use crate::serve;
+use crate::config::{self, Layered, LoadError, Overrides};
+use crate::help::option_help;
+use crate::serve::{self, FirstToken};
 
 #[derive(Debug, Parser)]
 #[command(name = "hookd", version, about = "A self-hostable webhook sender.")]
@@ -24,7 +25,7 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Show configuration.
+    /// Show or check the configuration.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
@@ -41,40 +42,70 @@ pub enum Command {
     Attempts(client::attempts::AttemptsArgs),
     /// Send a message to an endpoint again.
     Resend(client::attempts::ResendArgs),
+    /// Print a shell's completion script, e.g. `hookd completions bash > /etc/bash_completion.d/hookd`.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (or, with --out-dir, write one page per command there).
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
+/// Where the options come from, and the two that pick the database.
 #[derive(Debug, Args)]
 pub struct ConfigSource {
     /// A TOML config file. Options: `hookd config default`.
     #[arg(long, short = 'c', env = "HOOKD_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Where hookd keeps its data.
-    #[arg(long)]
+    #[arg(long, value_name = "DIR", help = option_help("Where hookd keeps its data.", "data_dir"))]
     pub data_dir: Option<PathBuf>,
-    /// `postgres://user:password@host/db` to share one database between nodes, or
-    /// `sqlite:PATH`; default: `hookd.db` in the data directory. Prefer HOOKD_DATABASE for a
-    /// URL with a password: flags show in process lists.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help = option_help(
+        "`postgres://user:password@host/db` to share one database between nodes, or \
+         `sqlite:PATH`; unset: `hookd.db` in the data directory. Prefer HOOKD_DATABASE for a URL \
+         with a password: flags show in process lists.",
+        "database",
+    ))]
     pub database: Option<String>,
+}
+
+/// The options `serve` takes as flags.
+#[derive(Debug, Args)]
+pub struct ServeOptions {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    #[arg(long, value_name = "HOST:PORT", help = option_help("Address of the API.", "listen"))]
+    pub listen: Option<String>,
+    #[arg(long = "allow-network", value_name = "CIDR", help = option_help(
+        "A network (CIDR) hookd may call although it is private or loopback, e.g. \
+         127.0.0.0/8 for receivers on this machine. Repeatable; the variable takes a \
+         comma-separated list.",
+        "allowed_networks",
+    ))]
+    pub allowed_networks: Vec<String>,
+    #[arg(long, value_name = "MODE", value_parser = ["required", "off"], help = option_help(
+        "`required`: an endpoint must echo a challenge before it is stored; `off`: no check.",
+        "endpoint_verification",
+    ))]
+    pub endpoint_verification: Option<String>,
+    #[arg(long, value_name = "ROLE", value_parser = ["all", "api", "worker"], help = option_help(
+        "`all`: API and worker; `api`: the API only; `worker`: deliveries only (the listen \
+         address then serves just the health checks). `api` and `worker` need PostgreSQL.",
+        "role",
+    ))]
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub source: ConfigSource,
-    /// Address to listen on, host:port.
+    pub options: ServeOptions,
+    /// Make no admin token on first start (`hookd token create` makes one): for a service
+    /// whose output goes to a log, where a token must not.
     #[arg(long)]
-    pub listen: Option<String>,
-    /// Networks (CIDRs) hookd may call although they are private or loopback. Repeatable.
-    #[arg(long = "allow-network", value_name = "CIDR")]
-    pub allowed_networks: Vec<String>,
-    /// `required` (default) or `off`.
-    #[arg(long, value_name = "MODE")]
-    pub endpoint_verification: Option<String>,
-    /// `all` (default): API and worker; `api`: the API only; `worker`: deliveries only (the
-    /// listen address then serves just the health checks). `api` and `worker` need PostgreSQL.
-    #[arg(long, value_name = "ROLE")]
-    pub role: Option<String>,
+    pub no_first_token: bool,
 }
 
 #[derive(Debug, Args)]
@@ -96,65 +127,74 @@ pub enum TokenCommand {
 pub enum ConfigCommand {
     /// Print the default configuration, documented.
     Default,
+    /// Check the configuration `serve` would run with, and print each option in effect with
+    /// where it came from (default, file, variable or flag).
+    Check(ServeOptions),
 }
 
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Serve(args) => {
-            let overrides = Overrides {
-                data_dir: args.source.data_dir,
-                database: args.source.database,
-                role: args.role,
-                listen: args.listen,
-                allowed_networks: args.allowed_networks,
-                endpoint_verification: args.endpoint_verification,
+            let config = args.options.layered()?.config()?;
+            let first_token = if args.no_first_token {
+                FirstToken::Skip
+            } else {
+                FirstToken::Make
             };
-            let config = config::load(args.source.config.as_deref(), overrides)?;
-            serve::serve(config).await
+            serve::serve(config, first_token).await
         }
         Command::Token {
             command: TokenCommand::Create(source),
-        } => {
-            let overrides = Overrides {
-                data_dir: source.data_dir,
-                database: source.database,
-                ..Overrides::default()
-            };
-            let config = config::load(source.config.as_deref(), overrides)?;
-            serve::create_token(&config).await
-        }
-        Command::Migrate(source) => {
-            let overrides = Overrides {
-                data_dir: source.data_dir,
-                database: source.database,
-                ..Overrides::default()
-            };
-            let config = config::load(source.config.as_deref(), overrides)?;
-            serve::migrate(&config).await
-        }
+        } => serve::create_token(&source.layered()?.config()?).await,
+        Command::Migrate(source) => serve::migrate(&source.layered()?.config()?).await,
         Command::Prune(args) => {
-            let file = args.source.config.clone();
-            let config = config::load(file.as_deref(), store_overrides(args.source))?;
+            let config = args.source.layered()?.config()?;
             crate::prune::prune(&config, args.older_than).await
         }
-        Command::Config {
-            command: ConfigCommand::Default,
-        } => {
-            print!("{}", config::DEFAULT_TOML);
+        Command::Config { command } => {
+            match command {
+                ConfigCommand::Default => print!("{}", config::DEFAULT_TOML),
+                ConfigCommand::Check(options) => {
+                    print!("{}", config::check::report(&options.layered()?)?)
+                }
+            }
             Ok(())
         }
         Command::Listen(args) => client::listen::run(args).await,
         Command::Send(args) => client::send::run(args).await,
         Command::Attempts(args) => client::attempts::run(args).await,
         Command::Resend(args) => client::attempts::resend(args).await,
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "hookd", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out_dir } => crate::help::man(Cli::command(), out_dir.as_deref()),
     }
 }
 
-/// The options that pick the database, for the commands that only open it.
-fn store_overrides(source: ConfigSource) -> Overrides {
-    Overrides {
-        data_dir: source.data_dir,
-        database: source.database,
-        ..Overrides::default()
+impl ConfigSource {
+    /// The layers, with the flags that pick the database; the other options as configured.
+    fn layered(self) -> Result<Layered, LoadError> {
+        let overrides = Overrides {
+            data_dir: self.data_dir,
+            database: self.database,
+            ..Overrides::default()
+        };
+        Layered::new(self.config.as_deref(), overrides)
+    }
+}
+
+impl ServeOptions {
+    fn layered(self) -> Result<Layered, LoadError> {
+        let overrides = Overrides {
+            data_dir: self.source.data_dir,
+            database: self.source.database,
+            role: self.role,
+            listen: self.listen,
+            allowed_networks: self.allowed_networks,
+            endpoint_verification: self.endpoint_verification,
+        };
+        Layered::new(self.source.config.as_deref(), overrides)
     }
 }

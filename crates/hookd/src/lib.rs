@@ -1,11 +1,13 @@
-//! hookd's command line: `serve`, `token create`, `migrate`, `prune`, `config default`, and the
-//! client commands `listen`, `send`, `attempts`, `resend`.
+//! hookd's command line: `serve`, `token create`, `migrate`, `prune`, `config default|check`,
+//! the client commands `listen`, `send`, `attempts`, `resend`, and `completions` and `man`.
 
 #![forbid(unsafe_code)]
 
 mod cli;
 mod client;
 mod config;
+mod help;
+mod lock;
 mod prune;
 mod serve;
 
@@ -37,13 +39,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Libraries whose debug lines drown hookd's own (sqlx logs every statement): they stay at
+/// `info` unless `HOOKD_LOG` names them, e.g. `HOOKD_LOG=debug,sqlx=debug`.
+const NOISY: [&str; 4] = ["sqlx", "hyper_util", "h2", "rustls"];
+
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let mut spec = std::env::var("HOOKD_LOG").unwrap_or_else(|_| "info".into());
+    if spec.contains("debug") || spec.contains("trace") {
+        let quiet: Vec<String> = NOISY
+            .iter()
+            .filter(|target| !spec.contains(*target))
+            .map(|target| format!(",{target}=info"))
+            .collect();
+        spec.extend(quiet);
+    }
+    let filter = tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("hookd: HOOKD_LOG={spec:?} is not a log filter ({e}); logging at info");
+        tracing_subscriber::EnvFilter::new("info")
+    });
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // Reporting a failed log write goes to stderr too, and panics where stderr is a closed
+        // pipe: a lost log line must not take a request or the worker down with it.
+        .log_internal_errors(false)
         .init();
 }

@@ -2,6 +2,7 @@
 //! (the embedded SQLite file, or PostgreSQL shared by many nodes), bring its schema up to date,
 //! and run or act on it.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use hookd_server::{Config, Server, clock, first_admin_token, token};
@@ -9,8 +10,9 @@ use hookd_store::{Database, Store, TokenScope};
 
 type BoxError = Box<dyn std::error::Error>;
 
-pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
-    let sqlite_dir = match &config.database {
+/// Makes the directory of a SQLite database if it is missing.
+fn make_data_dir(database: &Database) -> Result<(), BoxError> {
+    let sqlite_dir = match database {
         Database::Sqlite(path) => path.parent().filter(|dir| !dir.as_os_str().is_empty()),
         Database::Postgres { .. } => None,
     };
@@ -18,6 +20,11 @@ pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxErr
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
     }
+    Ok(())
+}
+
+pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
+    make_data_dir(&config.database)?;
     let sealer = hookd_server::secret_key::sealer(config).map_err(|e| chain(&e))?;
     let database = &config.database;
     let store = database
@@ -27,26 +34,72 @@ pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, BoxErr
     Ok(store)
 }
 
-pub async fn serve(config: Config) -> Result<(), BoxError> {
+/// Whether `serve` makes an admin token when the store has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstToken {
+    Make,
+    Skip,
+}
+
+pub async fn serve(config: Config, first_token: FirstToken) -> Result<(), BoxError> {
+    make_data_dir(&config.database)?;
+    let _lock = crate::lock::acquire(&config.database)?;
     let store = open_store(&config).await?;
-    if let Some(token) = first_admin_token(store.as_ref(), clock::now()).await? {
-        println!("No API token existed, so hookd made an admin token. It is shown only this once:");
-        println!();
-        println!("    {token}");
-        println!();
-    }
     let (database, role) = (config.database.clone(), config.role);
-    let server = Server::build(config, store).await.map_err(|e| chain(&e))?;
+    let allowed = allowed_networks(&config);
+    let server = Server::build(config, store.clone())
+        .await
+        .map_err(|e| chain(&e))?;
+    // Only once the listener is bound: a start that fails (the port is taken) must not make a
+    // token, show it, and exit, leaving the next start to say nothing.
+    announce_token(store.as_ref(), first_token).await?;
     tracing::info!(
         listen = %server.local_addr(),
         %database,
-        ?role,
+        role = format!("{role:?}").to_lowercase(),
+        allowed_networks = %allowed,
         "hookd is listening on http://{}",
         server.local_addr()
     );
     server.run(shutdown_signal()).await.map_err(|e| chain(&e))?;
     tracing::info!("hookd stopped");
     Ok(())
+}
+
+/// Makes and shows the first admin token, or says how to get one. On standard output, and
+/// never in a log line; a closed output (`hookd serve | head`) loses the words, not the server.
+async fn announce_token(store: &dyn Store, first_token: FirstToken) -> Result<(), BoxError> {
+    let say = |text: &str| {
+        let _ = writeln!(std::io::stdout(), "{text}");
+    };
+    if store.count_tokens().await? > 0 {
+        say("An API token exists already; `hookd token create` makes another.");
+        return Ok(());
+    }
+    if first_token == FirstToken::Skip {
+        say("No API token exists yet; `hookd token create` makes one.");
+        return Ok(());
+    }
+    if let Some(token) = first_admin_token(store, clock::now()).await? {
+        say("No API token existed, so hookd made an admin token. It is shown only this once:");
+        say(&format!("\n    {token}\n"));
+        say("Keep it; `hookd token create` makes another.");
+    }
+    Ok(())
+}
+
+/// The private networks this node may call, for its start-up line.
+fn allowed_networks(config: &Config) -> String {
+    let networks = config.allowed_networks.networks();
+    if networks.is_empty() {
+        return "none (public addresses only; allowed_networks or --allow-network adds some)"
+            .into();
+    }
+    networks
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub async fn create_token(config: &Config) -> Result<(), BoxError> {

@@ -53,7 +53,9 @@ pub async fn attempt(state: &WorkerState, due: &DueDelivery) -> Outcome {
     let result = send(state, due, started.as_unix_seconds()).await;
     let id = state.ids.new_attempt_id();
     let (now, retry) = (state.clock.now(), &state.config.retry);
-    outcome(due, &result, id, started, now, retry, &mut rand::rng())
+    let outcome = outcome(due, &result, id, started, now, retry, &mut rand::rng());
+    log_attempt(due, &outcome, now);
+    outcome
 }
 
 /// What an attempt at `due` that started at `started` and came to `result` is, as of `now`:
@@ -129,11 +131,33 @@ pub fn outcome(
         failure: failure.map(|f| f.reason),
         created_at: started,
     };
-    Outcome {
+    let outcome = Outcome {
         delivery: due.id,
         attempt,
         next,
-    }
+    };
+    outcome
+}
+
+/// One line per attempt: at `info` when it failed (with why, and what happens next), so an
+/// operator sees failures without turning on debug logs; at `debug` when it was delivered.
+fn log_attempt(due: &DueDelivery, outcome: &Outcome, now: hookd_core::Timestamp) {
+    let attempt = &outcome.attempt;
+    let number = due.attempts_made + 1;
+    let Some(reason) = attempt.failure else {
+        tracing::debug!(endpoint = %due.endpoint_id, msg = %due.msg_id, attempt = number, status = attempt.response_status_code, ms = attempt.response_duration_ms, "delivered");
+        return;
+    };
+    let next = match outcome.next {
+        NextStep::RetryAt(at) => format!("retry in {}s", at.since(now).as_secs()),
+        _ => "no attempt left".to_owned(),
+    };
+    // A status failure's response is the receiver's body; any other is hookd's own words.
+    let detail = match reason {
+        FailureReason::Status => format!("status {}", attempt.response_status_code),
+        _ => attempt.response.chars().take(200).collect(),
+    };
+    tracing::info!(endpoint = %due.endpoint_id, msg = %due.msg_id, attempt = number, reason = reason.as_str(), next, "delivery attempt failed: {detail}");
 }
 
 async fn send(state: &WorkerState, due: &DueDelivery, timestamp: i64) -> Result<Answer, Failed> {

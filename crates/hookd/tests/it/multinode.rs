@@ -22,14 +22,14 @@ use crate::process::{Counter, Hookd, hookd};
 const TEST_SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// An empty schema of its own in the database `HOOKD_TEST_POSTGRES_URL` names.
-struct Scratch {
+pub struct Scratch {
     base: String,
     schema: String,
-    url: String,
+    pub url: String,
 }
 
 impl Scratch {
-    async fn create() -> Option<Scratch> {
+    pub async fn create() -> Option<Scratch> {
         let Ok(base) = std::env::var("HOOKD_TEST_POSTGRES_URL") else {
             eprintln!("PostgreSQL skipped: HOOKD_TEST_POSTGRES_URL is not set");
             return None;
@@ -41,7 +41,7 @@ impl Scratch {
         Some(Scratch { base, schema, url })
     }
 
-    async fn remove(self) {
+    pub async fn remove(self) {
         admin(&self.base, &format!("DROP SCHEMA {} CASCADE", self.schema)).await;
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -40,6 +40,8 @@ pub fn create_token(dir: &Path) -> String {
 pub struct Hookd {
     pub child: Child,
     pub base: String,
+    /// Every line it wrote to stderr so far.
+    pub log: Log,
 }
 
 impl Hookd {
@@ -53,30 +55,40 @@ impl Hookd {
             .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn hookd");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("hookd printed its address")
-                .expect("stderr");
-            if let Some(at) = line.find("listening on http://") {
-                let rest = &line[at + "listening on ".len()..];
-                let url = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .trim_end_matches(['"', ',']);
-                break format!("{url}/api/v1");
+        let log = Log::default();
+        log.follow(child.stderr.take().unwrap());
+        let line = log
+            .wait_for("listening on http://", Duration::from_secs(60))
+            .unwrap_or_else(|all| panic!("hookd did not start:\n{all}"));
+        let at = line.find("listening on http://").unwrap();
+        let rest = &line[at + "listening on ".len()..];
+        let url = rest
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_end_matches(['"', ',']);
+        let base = format!("{url}/api/v1");
+        Hookd { child, base, log }
+    }
+
+    /// What it said on stdout about the API token at start: all of it, up to the line that
+    /// tells how to make another.
+    pub fn announcement(&mut self) -> String {
+        let stdout = self.child.stdout.take().expect("stdout is read once");
+        let mut text = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("stdout");
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("`hookd token create`") {
+                break;
             }
-        };
-        // Keep draining stderr so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Hookd { child, base }
+        }
+        text
     }
 
     /// SIGKILL: no shutdown code runs.
@@ -90,6 +102,76 @@ impl Drop for Hookd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The lines a child wrote to a pipe, kept as they come, for a test to wait on.
+#[derive(Clone, Default)]
+pub struct Log {
+    state: Arc<(Mutex<Lines>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Lines {
+    lines: Vec<String>,
+    /// The pipe closed: no line will come.
+    closed: bool,
+}
+
+impl Log {
+    /// Reads `pipe` on a thread of its own until it closes, so the child never blocks on it.
+    pub fn follow(&self, pipe: impl std::io::Read + Send + 'static) {
+        let log = self.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                log.push(line);
+            }
+            log.close();
+        });
+    }
+
+    /// No line will come any more: waits end at once.
+    pub fn close(&self) {
+        let (state, changed) = &*self.state;
+        state.lock().unwrap().closed = true;
+        changed.notify_all();
+    }
+
+    pub fn push(&self, line: String) {
+        let (state, changed) = &*self.state;
+        state.lock().unwrap().lines.push(line);
+        changed.notify_all();
+    }
+
+    /// The first line that contains `needle`, waiting up to `limit` for it; else all lines.
+    pub fn wait_for(&self, needle: &str, limit: Duration) -> Result<String, String> {
+        self.wait_until(|line| line.contains(needle), limit)
+    }
+
+    /// The first line `wanted` accepts, waiting up to `limit` for it; else all lines.
+    pub fn wait_until(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+        limit: Duration,
+    ) -> Result<String, String> {
+        let deadline = std::time::Instant::now() + limit;
+        let (state, changed) = &*self.state;
+        let mut seen = state.lock().unwrap();
+        loop {
+            if let Some(line) = seen.lines.iter().find(|line| wanted(line)) {
+                return Ok(line.clone());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() || seen.closed {
+                return Err(seen.lines.join("\n"));
+            }
+            seen = changed.wait_timeout(seen, left).unwrap().0;
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.state.0.lock().unwrap().lines.join("\n")
     }
 }
 

@@ -25,7 +25,7 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn prune(dir: &std::path::Path, older_than: &str) -> String {
+pub fn prune(dir: &std::path::Path, older_than: &str) -> String {
     let out = hookd()
         .args(["prune", "--older-than", older_than, "--data-dir"])
         .arg(dir)
