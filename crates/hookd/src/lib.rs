@@ -39,9 +39,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Libraries whose debug lines drown hookd's own (sqlx logs every statement): they stay at
-/// `info` unless `HOOKD_LOG` names them, e.g. `HOOKD_LOG=debug,sqlx=debug`.
-const NOISY: [&str; 4] = ["sqlx", "hyper_util", "h2", "rustls"];
+/// Targets whose debug lines drown hookd's own (the stores' statements: `sqlx` on PostgreSQL,
+/// `hookd_store::sql` on SQLite): they stay at `info` unless `HOOKD_LOG` names them, e.g.
+/// `HOOKD_LOG=debug,hookd_store::sql=debug`.
+const NOISY: [&str; 5] = ["sqlx", "hookd_store::sql", "hyper_util", "h2", "rustls"];
 
 fn init_logging() {
     let mut spec = std::env::var("HOOKD_LOG").unwrap_or_else(|_| "info".into());

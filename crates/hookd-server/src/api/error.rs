@@ -11,7 +11,7 @@
 //! | 409 | `conflict` | a uid or event id is taken |
 //! | 413 | `payload_too_large` | the body is over `max_payload_bytes` |
 //! | 422 | (validation list) | a field is missing, has the wrong type or breaks its rule |
-//! | 422 | `idempotency_key_reused` | the `idempotency-key` was sent before with another request |
+//! | 422 | `idempotency_key_reused` | the `idempotency-key` was sent before with another request (a validation body at `["header", "idempotency-key"]`, as SDKs read every 422, with the code beside it) |
 //! | 500 | `server_error` | hookd itself broke; the cause is logged, not sent |
 
 use axum::Json;
@@ -104,6 +104,15 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Validation(items) => {
                 (status, Json(ValidationError { detail: items })).into_response()
+            }
+            ApiError::KeyReused => {
+                let item = ValidationErrorItem {
+                    loc: vec!["header".into(), "idempotency-key".into()],
+                    msg: ApiError::KeyReused.to_string(),
+                    r#type: code.into(),
+                };
+                let body = serde_json::json!({ "code": code, "detail": [item] });
+                (status, Json(body)).into_response()
             }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %error_chain(cause.as_ref()), "request failed");

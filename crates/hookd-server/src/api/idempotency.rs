@@ -113,10 +113,7 @@ fn digest(path: &str, body: &[u8]) -> String {
     hash.update(path.as_bytes());
     hash.update(b"\n");
     hash.update(body);
-    hash.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn client_key(request: &Request) -> Option<String> {

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use axum::Router;
 use axum::Extension;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -98,7 +98,11 @@ async fn create_message(
         body,
     };
     let keyed = key.answered_with(response.clone(), message.created_at);
-    match state.commits.submit(NewMessage::keyed(message, keyed)).await {
+    match state
+        .commits
+        .submit(NewMessage::keyed(message, keyed))
+        .await
+    {
         Ok(_) => Ok(stored_response(response)),
         Err(StoreError::AlreadyAnswered(first)) => Ok(replay(first)),
         Err(e) => Err(e.into()),

@@ -131,12 +131,11 @@ pub fn outcome(
         failure: failure.map(|f| f.reason),
         created_at: started,
     };
-    let outcome = Outcome {
+    Outcome {
         delivery: due.id,
         attempt,
         next,
-    };
-    outcome
+    }
 }
 
 /// One line per attempt: at `info` when it failed (with why, and what happens next), so an

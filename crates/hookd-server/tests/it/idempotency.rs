@@ -247,7 +247,11 @@ async fn a_keyed_message_is_stored_once_and_its_key_bound_to_its_body() {
         let first = post(&app, &path, "m1", msg.clone()).await;
         assert_eq!((first.0, first.1), (202, false), "{}", first.2);
         let again = post(&app, &path, "m1", msg).await;
-        assert_eq!(again, (202, true, first.2.clone()), "the first answer, replayed");
+        assert_eq!(
+            again,
+            (202, true, first.2.clone()),
+            "the first answer, replayed"
+        );
         let other = json!({ "eventType": "invoice.paid", "payload": { "n": 2 } });
         let refused = post(&app, &path, "m1", other).await;
         assert_eq!(refused.0, 422, "{}", refused.2);

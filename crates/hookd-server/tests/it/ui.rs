@@ -217,7 +217,8 @@ async fn insert_messages(app: &TestApp, app_id: &str, count: usize) {
     let now = hookd_server::clock::now();
     let app_id = AppId::parse(app_id).expect("an app id");
     let all: Vec<_> = (0..count)
-        .map(|n| hookd_store::NewMessage::new(Message {
+        .map(|n| {
+            hookd_store::NewMessage::new(Message {
                 id: MessageId::from_raw(ids.next_raw(now.as_millis(), n as u128)),
                 app_id: app_id.clone(),
                 event_type: ["invoice.paid", "invoice.failed"][n % 2].to_owned(),
@@ -226,7 +227,8 @@ async fn insert_messages(app: &TestApp, app_id: &str, count: usize) {
                 payload: Some(format!(r#"{{"n": {n}}}"#)),
                 retention_days: 90,
                 created_at: now,
-            }))
+            })
+        })
         .collect();
     for batch in all.chunks(1000) {
         for result in app.store.insert_messages(batch).await.expect("insert") {

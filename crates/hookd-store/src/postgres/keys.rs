@@ -118,7 +118,11 @@ async fn read<'k>(
         .map(|row| {
             let status: Option<i16> = row.try_get("status")?;
             Ok((
-                (row.try_get("token_hash")?, row.try_get("request")?, row.try_get("key")?),
+                (
+                    row.try_get("token_hash")?,
+                    row.try_get("request")?,
+                    row.try_get("key")?,
+                ),
                 Held {
                     state: row.try_get("state")?,
                     digest: row.try_get("request_digest")?,
@@ -183,7 +187,9 @@ async fn insert<'k>(
         .into_iter()
         .filter(|k| {
             let n = name(&k.key);
-            !went_in.iter().any(|w| (w.0.as_str(), w.1.as_str(), w.2.as_str()) == n)
+            !went_in
+                .iter()
+                .any(|w| (w.0.as_str(), w.1.as_str(), w.2.as_str()) == n)
         })
         .collect())
 }

@@ -71,8 +71,11 @@ pub(super) fn open(path: &Path, kind: Kind) -> Result<Connection> {
 
 /// Runs `query` (its text in SQLite's placeholders) and returns its rows and how many rows it
 /// changed. The statement stays prepared in the connection's cache.
+/// Each statement is logged at `debug` under `hookd_store::sql`, its text only (values may be
+/// secrets).
 pub(super) fn run(conn: &Connection, query: &Query) -> Result<(Vec<Row>, u64)> {
     let text = sqlite_text(&query.text);
+    tracing::debug!(target: "hookd_store::sql", statement = %text);
     let mut stmt = conn.prepare_cached(&text)?;
     for (at, value) in query.args.iter().enumerate() {
         stmt.raw_bind_parameter(at + 1, Bound(value))?;

@@ -36,7 +36,11 @@ impl<'b> Keys<'b> {
         now: i64,
     ) -> Result<Key> {
         let key = &keyed.key;
-        let name = (key.token_hash.as_str(), key.request.as_str(), key.key.as_str());
+        let name = (
+            key.token_hash.as_str(),
+            key.request.as_str(),
+            key.key.as_str(),
+        );
         if let Some(first) = self.taken.get(&name) {
             return Ok(if first.key.digest == key.digest {
                 Key::Held(StoreError::AlreadyAnswered(first.response.clone()))
@@ -60,17 +64,15 @@ impl<'b> Keys<'b> {
             })
             .optional()?;
         match row {
-            Some((state, digest, status, body, expires_at)) if expires_at > now => {
-                Ok(Key::Held(
-                    match IdempotencyClaim::held(key, digest, state, status, body)? {
-                        IdempotencyClaim::Done(stored) => StoreError::AlreadyAnswered(stored),
-                        IdempotencyClaim::Reused => StoreError::KeyReused,
-                        IdempotencyClaim::InProgress | IdempotencyClaim::Started => {
-                            StoreError::KeyInProgress
-                        }
-                    },
-                ))
-            }
+            Some((state, digest, status, body, expires_at)) if expires_at > now => Ok(Key::Held(
+                match IdempotencyClaim::held(key, digest, state, status, body)? {
+                    IdempotencyClaim::Done(stored) => StoreError::AlreadyAnswered(stored),
+                    IdempotencyClaim::Reused => StoreError::KeyReused,
+                    IdempotencyClaim::InProgress | IdempotencyClaim::Started => {
+                        StoreError::KeyInProgress
+                    }
+                },
+            )),
             expired => {
                 if expired.is_some() {
                     self.expired.push(key);
@@ -83,7 +85,11 @@ impl<'b> Keys<'b> {
     /// Marks `keyed` as taken by a message of this batch that is being stored.
     pub(super) fn take(&mut self, keyed: &'b KeyedIntake) {
         let key = &keyed.key;
-        let name = (key.token_hash.as_str(), key.request.as_str(), key.key.as_str());
+        let name = (
+            key.token_hash.as_str(),
+            key.request.as_str(),
+            key.key.as_str(),
+        );
         self.taken.insert(name, keyed);
     }
 

@@ -250,7 +250,11 @@ async fn the_intake_answers_a_keyed_message_once_in_its_own_transaction() {
             }
             other => panic!("a repeat is answered: {other:?}"),
         }
-        assert!(matches!(results[1], Err(StoreError::KeyReused)), "{:?}", results[1]);
+        assert!(
+            matches!(results[1], Err(StoreError::KeyReused)),
+            "{:?}",
+            results[1]
+        );
         assert!(results[2].is_ok(), "the first of two with one key goes in");
         match &results[3] {
             Err(StoreError::AlreadyAnswered(stored)) => {
@@ -293,7 +297,10 @@ async fn a_keyed_message_refused_for_its_event_id_leaves_its_key_free() {
             event_id: Some("e1".to_owned()),
             ..message(&app.id, "a")
         };
-        store.insert_messages(&[NewMessage::new(taken.clone())]).await.unwrap();
+        store
+            .insert_messages(&[NewMessage::new(taken.clone())])
+            .await
+            .unwrap();
         let k = key("t", "POST /app/x/msg", "k1");
         let refused = Message {
             id: message(&app.id, "a").id,
@@ -303,7 +310,11 @@ async fn a_keyed_message_refused_for_its_event_id_leaves_its_key_free() {
             .insert_messages(&[keyed(refused, &k, "{}")])
             .await
             .unwrap();
-        assert!(matches!(results[0], Err(StoreError::Conflict(_))), "{:?}", results[0]);
+        assert!(
+            matches!(results[0], Err(StoreError::Conflict(_))),
+            "{:?}",
+            results[0]
+        );
         assert_eq!(claim(store, &k, at(10)).await, IdempotencyClaim::Started);
     })
     .await;

@@ -265,10 +265,7 @@ async fn an_event_id_conflict_in_the_middle_of_a_batch_leaves_the_others_committ
             with_event_id(message(&app.id, "e"), "fresh-2"),
             message(&app.id, "f"),
         ];
-        let new: Vec<_> = batch
-            .iter()
-            .map(|m| NewMessage::new(m.clone()))
-            .collect();
+        let new: Vec<_> = batch.iter().map(|m| NewMessage::new(m.clone())).collect();
         let results = store.insert_messages(&new).await.unwrap();
 
         let accepted: Vec<bool> = results.iter().map(Result::is_ok).collect();

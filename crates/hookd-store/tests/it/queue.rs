@@ -48,9 +48,7 @@ fn ids_of(messages: &[&Message]) -> Vec<String> {
 
 /// `n` new messages of `app`, of event type `a`.
 fn new_messages(app: &AppId, n: usize) -> Vec<NewMessage> {
-    (0..n)
-        .map(|_| NewMessage::new(message(app, "a")))
-        .collect()
+    (0..n).map(|_| NewMessage::new(message(app, "a"))).collect()
 }
 
 /// A handoff at 0 with leases until `LEASE`: the room of each endpoint of `rooms`, the
@@ -596,10 +594,12 @@ async fn handed_over_deliveries_carry_the_ids_they_were_stored_under() {
             ..message(&app.id, "a")
         };
         send(store, std::slice::from_ref(&taken)).await;
-        let with_event_id = |id: Option<&str>| NewMessage::new(Message {
+        let with_event_id = |id: Option<&str>| {
+            NewMessage::new(Message {
                 event_id: id.map(str::to_owned),
                 ..message(&app.id, "a")
-            });
+            })
+        };
         let keyed = vec![
             with_event_id(Some("k1")),
             with_event_id(Some("taken")),

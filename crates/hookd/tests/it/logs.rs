@@ -78,7 +78,10 @@ async fn failed_attempts_and_an_endpoint_that_stops_answering_are_logged_at_info
     assert!(held.contains("endpoint=ep_"), "{held}");
 
     let log = hookd.log.text();
-    assert!(!log.contains("sqlx"), "no SQL at info:\n{log}");
+    assert!(
+        !log.contains("sqlx") && !log.contains("hookd_store::sql"),
+        "no SQL at info:\n{log}"
+    );
     assert!(!log.contains(&token), "the token never reaches a log line");
 }
 
@@ -96,13 +99,14 @@ async fn debug_logs_each_request_but_no_sql_unless_asked_for() {
     );
     let log = hookd.log.text();
     assert!(
-        !log.contains("sqlx::query"),
+        !log.contains("hookd_store::sql"),
         "no statements at debug:\n{log}"
     );
     assert!(!log.contains(&token), "the token never reaches a log line");
     drop(hookd);
 
-    let asked = Hookd::start_with(dir.path(), &[("HOOKD_LOG", "info,sqlx=debug")]);
+    let asked = Hookd::start_with(dir.path(), &[("HOOKD_LOG", "info,hookd_store::sql=debug")]);
     post(&asked, &token, "/app", json!({"name": "Acme 2"})).await;
-    wait_for(&asked, "sqlx::query");
+    let statement = wait_for(&asked, "INSERT INTO applications");
+    assert!(statement.contains("hookd_store::sql"), "{statement}");
 }

@@ -161,8 +161,10 @@ def applications(svix):
     key = ApplicationCreateOptions(idempotency_key="create-acme")
     app = svix.application.create(ApplicationIn(name="Acme", uid="acme", metadata={"tier": "gold"}), key)
     check(app.id.startswith("app_") and app.uid == "acme", "application.create")
-    again = svix.application.create(ApplicationIn(name="Acme", uid="acme"), key)
+    again = svix.application.create(ApplicationIn(name="Acme", uid="acme", metadata={"tier": "gold"}), key)
     check(again.id == app.id, "application.create with the same idempotency key replays the first answer")
+    refused(lambda: svix.application.create(ApplicationIn(name="Acme", uid="acme"), key), 422,
+            "application.create with the same idempotency key and another body is refused")
     check(svix.application.get_or_create(ApplicationIn(name="Acme", uid="acme")).id == app.id,
           "application.get_or_create returns the existing application")
     check(svix.application.get("acme").id == app.id, "application.get by uid")
