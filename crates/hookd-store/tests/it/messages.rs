@@ -308,7 +308,7 @@ async fn a_message_whose_application_was_deleted_fails_alone() {
             message(&kept.id, "c"),
         ]
         .into_iter()
-        .map(|message| NewMessage::new(message))
+        .map(NewMessage::new)
         .collect();
         let results = store.insert_messages(&new).await.unwrap();
 
@@ -345,7 +345,7 @@ async fn a_message_for_an_application_deleted_after_its_endpoints_were_kept_is_r
         // The intake keeps both applications' endpoints from this batch on.
         let first = [message(&kept.id, "a"), message(&gone.id, "b")]
             .into_iter()
-            .map(|message| NewMessage::new(message))
+            .map(NewMessage::new)
             .collect::<Vec<_>>();
         for result in store.insert_messages(&first).await.unwrap() {
             result.unwrap();
@@ -354,7 +354,7 @@ async fn a_message_for_an_application_deleted_after_its_endpoints_were_kept_is_r
 
         let second = [message(&gone.id, "c"), message(&kept.id, "d")]
             .into_iter()
-            .map(|message| NewMessage::new(message))
+            .map(NewMessage::new)
             .collect::<Vec<_>>();
         let results = store.insert_messages(&second).await.unwrap();
         let err = results[0].as_ref().unwrap_err();
