@@ -18,6 +18,13 @@ pub fn hash(token: &str) -> String {
     hex
 }
 
+/// The name a token goes by in lists: `tok_` and the first 16 hex digits of its hash. Not a
+/// secret (a hash cannot be turned back into the token), and enough to tell tokens apart.
+pub fn id(hash: &str) -> String {
+    const ID_HEX_DIGITS: usize = 16;
+    format!("tok_{}", &hash[..hash.len().min(ID_HEX_DIGITS)])
+}
+
 /// Makes a new token with `scope`, stores its hash, and returns the token itself: the only time
 /// it exists in the clear.
 pub async fn create(

@@ -8,6 +8,7 @@ use crate::client;
 use crate::config::{self, Layered, LoadError, Overrides};
 use crate::help::option_help;
 use crate::serve::{self, FirstToken};
+use crate::tokens;
 
 #[derive(Debug, Parser)]
 #[command(name = "hookd", version, about = "A self-hostable webhook sender.")]
@@ -121,6 +122,19 @@ pub struct PruneArgs {
 pub enum TokenCommand {
     /// Create an admin token and print it (once).
     Create(ConfigSource),
+    /// List the admin tokens by id (a prefix of the token's hash; never the token itself).
+    List(ConfigSource),
+    /// Revoke an admin token, named by its id from `token list` (or by the token itself).
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// The token's id (`tok_...`), or the token.
+    #[arg(value_name = "ID_OR_TOKEN")]
+    pub token: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,9 +157,13 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             serve::serve(config, first_token).await
         }
-        Command::Token {
-            command: TokenCommand::Create(source),
-        } => serve::create_token(&source.layered()?.config()?).await,
+        Command::Token { command } => match command {
+            TokenCommand::Create(source) => serve::create_token(&source.layered()?.config()?).await,
+            TokenCommand::List(source) => tokens::list(&source.layered()?.config()?).await,
+            TokenCommand::Revoke(args) => {
+                tokens::revoke(&args.source.layered()?.config()?, &args.token).await
+            }
+        },
         Command::Migrate(source) => serve::migrate(&source.layered()?.config()?).await,
         Command::Prune(args) => {
             let config = args.source.layered()?.config()?;

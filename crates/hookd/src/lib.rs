@@ -1,4 +1,4 @@
-//! hookd's command line: `serve`, `token create`, `migrate`, `prune`, `config default|check`,
+//! hookd's command line: `serve`, `token create|list|revoke`, `migrate`, `prune`, `config default|check`,
 //! the client commands `listen`, `send`, `attempts`, `resend`, and `completions` and `man`.
 
 #![forbid(unsafe_code)]
@@ -10,6 +10,7 @@ mod help;
 mod lock;
 mod prune;
 mod serve;
+mod tokens;
 
 use std::process::ExitCode;
 

@@ -1,8 +1,7 @@
 //! Admin API tokens (`/token`, hookd's own, admin only): the console's list, create and revoke.
 //!
 //! A token is shown once, in the answer that made it; the store keeps its SHA-256 only. Tokens
-//! are named in lists by `tok_` and the first 16 hex digits of that hash: not a secret (the
-//! hash cannot be turned back into the token), and enough to tell them apart.
+//! are named in lists by `token::id`, a prefix of that hash.
 
 use axum::Router;
 use axum::extract::State;
@@ -17,8 +16,6 @@ use crate::api::{ApiError, Caller};
 use crate::state::AppState;
 use crate::token;
 
-const ID_PREFIX: &str = "tok_";
-const ID_HEX_DIGITS: usize = 16;
 const NAME_MAX: usize = 100;
 
 pub fn router() -> Router<AppState> {
@@ -27,14 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/token/{token_id}", delete(revoke_token))
 }
 
-/// The id the console shows for a token with this hash.
-fn token_id(hash: &str) -> String {
-    format!("{ID_PREFIX}{}", &hash[..hash.len().min(ID_HEX_DIGITS)])
-}
-
 fn token_out(summary: &TokenSummary, caller: &Caller) -> ApiTokenOut {
     ApiTokenOut {
-        id: token_id(&summary.hash),
+        id: token::id(&summary.hash),
         name: summary.name.clone(),
         created_at: format_millis(summary.created_at.as_millis()),
         current: summary.hash == caller.token_hash,
@@ -76,7 +68,7 @@ async fn create_token(
     };
     state.store.insert_named_token(&record, name).await?;
     let out = ApiTokenCreatedOut {
-        id: token_id(&record.hash),
+        id: token::id(&record.hash),
         name: Some(name.to_owned()),
         created_at: format_millis(now.as_millis()),
         token: secret,
@@ -94,7 +86,7 @@ async fn revoke_token(
     let tokens = state.store.list_admin_tokens().await?;
     let found = tokens
         .iter()
-        .find(|t| token_id(&t.hash) == token_id_in)
+        .find(|t| token::id(&t.hash) == token_id_in)
         .ok_or(ApiError::NotFound("token"))?;
     if tokens.len() == 1 {
         let why = "this is the only admin token: make another before revoking it";
